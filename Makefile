@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+# mmlens: kernel module, CLI and selftests.
+#
+#   make                 module for KVER/KDIR, the mmlens CLI, the selftests
+#   make deps            install build/test dependencies (root, Debian 12)
+#   make check           deps + build + host unit tests + VM matrix + dkms check
+#   make vm-shell        boot a VM with the module loaded (KVER=..., LA57=1)
+#   make install         module (+depmod), CLI, man page, bash completion
+#   make dkms-install    register, build and install the module with DKMS
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+# kselftest_harness.h and the ynl tool come from the installed kernel source
+# package at build time; only these parts of it are unpacked.
+LINUX_SOURCE_TARBALL ?= $(firstword $(wildcard /usr/src/linux-source-6.12.tar.xz) \
+				    $(wildcard /usr/src/linux-source-*.tar.xz))
+LINUX_SOURCE := $(BUILD)/linux-source
+LINUX_SOURCE_PARTS := '*/tools/testing/selftests/kselftest.h' \
+		      '*/tools/testing/selftests/kselftest_harness.h' \
+		      '*/tools/net/ynl/*' \
+		      '*/Documentation/netlink/genetlink.yaml'
+
+HEADER_KERNELS := $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
+# Kernels that can be tested: an image to boot and headers to build against.
+TEST_KERNELS := $(sort $(foreach k,$(HEADER_KERNELS),\
+			$(if $(wildcard /boot/vmlinuz-$(k)),$(k))))
+VM_KVER ?= $(if $(filter $(KVER),$(TEST_KERNELS)),$(KVER),$(lastword $(TEST_KERNELS)))
+
+all: module cli selftests
+
+module:
+	@if [ ! -d "$(KDIR)" ]; then \
+		echo "mmlens: no kernel headers at $(KDIR)." >&2; \
+		echo "Installed kernels with headers: $(or $(HEADER_KERNELS),none)" >&2; \
+		echo "Build for one with 'make KVER=<release>' (or KDIR=<dir>)." >&2; \
+		exit 1; \
+	fi
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+cli:
+	$(MAKE) -C userspace
+
+$(LINUX_SOURCE)/.unpacked:
+	@[ -n "$(LINUX_SOURCE_TARBALL)" ] || { \
+		echo "mmlens: linux-source-6.12 is not installed (run 'sudo make deps')" >&2; exit 1; }
+	rm -rf $(LINUX_SOURCE) && mkdir -p $(LINUX_SOURCE)
+	tar -xf $(LINUX_SOURCE_TARBALL) -C $(LINUX_SOURCE) --strip-components=1 \
+		--wildcards $(LINUX_SOURCE_PARTS)
+	touch $@
+
+selftests: cli $(LINUX_SOURCE)/.unpacked
+	$(MAKE) -C selftests
+
+deps:
+	scripts/install-deps.sh
+
+check:
+	scripts/check.sh
+
+# The YAML spec must agree with the UAPI header (the source of truth).
+abi-check: $(LINUX_SOURCE)/.unpacked
+	selftests/abi_check.py include/uapi/linux/mmlens.h include/mmlens.yaml \
+		$(LINUX_SOURCE)/Documentation/netlink/genetlink.yaml
+
+vm-shell: cli selftests
+	@[ -n "$(VM_KVER)" ] || { echo "mmlens: no kernel to boot (run 'sudo make deps')" >&2; exit 1; }
+	scripts/build-kmod.sh $(VM_KVER)
+	selftests/vm/run-vm.sh -m shell -k $(VM_KVER) -o $(BUILD)/vm/shell \
+		-M $(BUILD)/kmod/$(VM_KVER)/mmlens.ko $(if $(filter 1,$(LA57)),-5)
+
+install: module cli
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+dkms-install:
+	rm -rf /usr/src/mmlens-$(VERSION)
+	mkdir -p /usr/src/mmlens-$(VERSION)
+	cp -r Kbuild dkms.conf module include /usr/src/mmlens-$(VERSION)/
+	dkms add -m mmlens -v $(VERSION)
+	dkms build -m mmlens -v $(VERSION) -k $(KVER)
+	dkms install -m mmlens -v $(VERSION) -k $(KVER)
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+# Not kbuild's clean: the objects may come from a KVER other than today's.
+clean:
+	rm -f mmlens.ko mmlens.mod mmlens.mod.c mmlens.mod.o mmlens.o Module.symvers modules.order \
+		.*.cmd module/*.o module/.*.cmd
+	rm -rf .tmp_versions
+	$(MAKE) -C userspace clean
+	rm -rf $(BUILD)
+
+.PHONY: all module cli selftests deps check abi-check vm-shell install dkms-install clean

@@ -1,0 +1,131 @@
+#!/bin/bash
+# PID 1 of the mmlens test VM, running from the host's root filesystem (9p,
+# read-only, under a tmpfs overlay).  The kernel command line says what to do:
+#
+#   mmlens_dir=DIR      the mmlens tree (same path as on the host)
+#   mmlens_mode=MODE    test: load the module, run the selftests, unload it,
+#                             check the kernel log, power off
+#                       shell: load the module and give a person a shell
+#   mmlens_kmod=PATH    mmlens.ko built for this kernel
+#   mmlens_levels=N     paging levels this configuration must have (4 or 5)
+#
+# Results go to the host through the writable 9p share "mmlens_out" as
+# key=value lines in "result", plus tap.log and dmesg.log.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${TERM:-linux}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir -p /dev/pts /dev/shm
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+hostname mmlens-vm
+
+dir= mode= kmod= levels=
+for arg in $(</proc/cmdline); do
+	case "$arg" in
+	mmlens_dir=*) dir=${arg#*=} ;;
+	mmlens_mode=*) mode=${arg#*=} ;;
+	mmlens_kmod=*) kmod=${arg#*=} ;;
+	mmlens_levels=*) levels=${arg#*=} ;;
+	esac
+done
+
+poweroff_now() {
+	sync
+	umount /run/mmlens-out 2>/dev/null
+	echo o >/proc/sysrq-trigger
+	sleep 60
+}
+
+out=/run/mmlens-out
+mkdir -p "$out"
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 mmlens_out "$out"; then
+	echo "guest: cannot mount the result share" >/dev/console
+	poweroff_now
+fi
+result() { echo "$1=$2" >>"$out/result"; }
+
+# The kernel refuses 5-level addresses to processes in 4-level mode, so asking
+# for a mapping above 2^47 tells which mode is really on, without the module.
+probed=$("$dir/build/selftests/paging_probe" 2>/dev/null || echo unknown)
+result boot ok
+result probed_levels "$probed"
+
+if [ "$mode" = shell ]; then
+	insmod "$kmod" && echo "mmlens: module loaded from $kmod"
+	echo "mmlens: paging levels $probed; the tree is at $dir; exit the shell to power off"
+	cd "$dir" || true
+	# The root is a tmpfs overlay: install the CLI where any login shell finds it.
+	ln -sf "$dir/userspace/mmlens" /usr/local/bin/mmlens
+	setsid -c /bin/bash -l </dev/ttyS0 >/dev/ttyS0 2>&1
+	poweroff_now
+fi
+
+if ! insmod "$kmod" 2>"$out/insmod.err"; then
+	result insmod fail
+	dmesg >"$out/dmesg.log"
+	poweroff_now
+fi
+result insmod ok
+
+# kselftest-runner-style TAP: one line per test program, its own TAP nested
+# behind "# ".  Totals are taken from each program's "# Totals:" line; a
+# program that dies before printing it counts as one failure.
+export MMLENS_EXPECT_PAGING_LEVELS=$levels
+mapfile -t progs < <(ls "$dir"/build/selftests/*_test 2>/dev/null)
+pass=0 fail=0 skip=0 n=0
+{
+	echo "TAP version 13"
+	echo "1..${#progs[@]}"
+} >"$out/tap.log"
+for prog in "${progs[@]}"; do
+	n=$((n + 1))
+	name=$(basename "$prog")
+	echo "# selftest: $name" >>"$out/tap.log"
+	log=/tmp/$name.log
+	timeout 900 "$prog" >"$log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$log" >>"$out/tap.log"
+	totals=$(grep -E '^# Totals: ' "$log" | tail -n 1)
+	if [ -n "$totals" ]; then
+		p=$(sed -E 's/.* pass:([0-9]+).*/\1/' <<<"$totals")
+		f=$(sed -E 's/.* fail:([0-9]+).*/\1/' <<<"$totals")
+		s=$(sed -E 's/.* skip:([0-9]+).*/\1/' <<<"$totals")
+		e=$(sed -E 's/.* error:([0-9]+).*/\1/' <<<"$totals")
+		pass=$((pass + p)) fail=$((fail + f + e)) skip=$((skip + s))
+	else
+		fail=$((fail + 1))
+	fi
+	if [ $rc -eq 0 ]; then
+		echo "ok $n selftests: mmlens: $name" >>"$out/tap.log"
+	elif [ $rc -eq 4 ]; then	# KSFT_SKIP: every test in it skipped
+		echo "ok $n selftests: mmlens: $name # SKIP" >>"$out/tap.log"
+	else
+		echo "not ok $n selftests: mmlens: $name # exit=$rc" >>"$out/tap.log"
+		[ -z "$totals" ] || [ "$f" -gt 0 ] || [ "$e" -gt 0 ] || fail=$((fail + 1))
+	fi
+done
+result pass $pass
+result fail $fail
+result skip $skip
+
+if rmmod mmlens 2>"$out/rmmod.err"; then
+	result rmmod ok
+else
+	result rmmod fail
+fi
+
+dmesg >"$out/dmesg.log"
+splats=$(grep -cEf "$dir/selftests/vm/splat-patterns" "$out/dmesg.log")
+result splats "$splats"
+result done ok
+poweroff_now

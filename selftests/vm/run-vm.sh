@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Boot one Debian kernel in QEMU (TCG, 2 vCPUs) on the host's root filesystem and
+# run guest.sh there.
+#
+#   run-vm.sh -k KERNEL_RELEASE -m test|shell -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS]
+#
+#   -5   5-level paging (-cpu max,+la57); default 4-level (-cpu max,-la57)
+#   -t   kill a guest that has not powered off after SECONDS (test mode; 900)
+#
+# In test mode the console goes to OUTDIR/console.log and the guest's results to
+# OUTDIR (see guest.sh); in shell mode the console is this terminal.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+kver= mode=test outdir= kmod= la57=0 timeout_s=900
+mem=${MMLENS_VM_MEM:-4G}
+while getopts "k:m:o:M:5t:" opt; do
+	case $opt in
+	k) kver=$OPTARG ;;
+	m) mode=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	M) kmod=$OPTARG ;;
+	5) la57=1 ;;
+	t) timeout_s=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+[ -n "$kver" ] && [ -n "$outdir" ] && [ -n "$kmod" ] || {
+	echo "usage: run-vm.sh -k KERNEL -m test|shell -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS]" >&2
+	exit 2
+}
+vmlinuz=/boot/vmlinuz-$kver
+[ -r "$vmlinuz" ] || { echo "run-vm: cannot read $vmlinuz" >&2; exit 1; }
+
+# The initramfs depends only on the kernel and the two scripts that make it.
+initrd=$top/build/vm/initrd-$kver.gz
+if [ ! -s "$initrd" ] || [ "$here/init" -nt "$initrd" ] || [ "$here/mkinitramfs.sh" -nt "$initrd" ]; then
+	"$here/mkinitramfs.sh" "$kver" "$initrd"
+fi
+
+mkdir -p "$outdir"
+rm -f "$outdir"/{result,tap.log,dmesg.log,console.log,insmod.err,rmmod.err}
+outdir=$(cd "$outdir" && pwd)
+kmod=$(realpath "$kmod")
+
+if [ $la57 -eq 1 ]; then cpu=max,+la57 levels=5; else cpu=max,-la57 levels=4; fi
+append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mmlens_mode=$mode mmlens_kmod=$kmod mmlens_levels=$levels"
+
+qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu "$cpu" -smp 2 -m "$mem"
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
+	-nic none -no-reboot -display none
+	-virtfs local,path=/,mount_tag=hostroot,readonly=on,multidevs=remap,security_model=none
+	-virtfs "local,path=$outdir,mount_tag=mmlens_out,security_model=none")
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -serial mon:stdio
+fi
+# timeout exits 124 when it had to kill QEMU: the guest hung.
+timeout --kill-after=10 "$timeout_s" "${qemu[@]}" -serial "file:$outdir/console.log" -monitor none </dev/null

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Output helpers: JSON via json-c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+
+#include "output.h"
+
+int mmlens_json_add(struct json_object *obj, const char *key,
+		    struct json_object *val)
+{
+	if (!val)
+		return -ENOMEM;
+	if (json_object_object_add(obj, key, val)) {
+		json_object_put(val);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct json_object *mmlens_json_hex(uint64_t val)
+{
+	char buf[sizeof("0x") + 16];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, val);
+	return json_object_new_string(buf);
+}
+
+int mmlens_json_print(FILE *f, struct json_object *obj)
+{
+	const char *s;
+
+	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		return -ENOMEM;
+	if (fprintf(f, "%s\n", s) < 0)
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Output helpers: JSON via json-c.
+ */
+#ifndef MMLENS_OUTPUT_H
+#define MMLENS_OUTPUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json.h>
+
+/*
+ * Adds val under key to obj, taking over the reference to val.  Returns 0, or
+ * -ENOMEM when val is NULL (its allocation failed) or adding failed.
+ */
+int mmlens_json_add(struct json_object *obj, const char *key,
+		    struct json_object *val);
+
+/*
+ * Addresses, PFNs and masks as "0x..." strings: JSON numbers are doubles to
+ * most consumers and cannot hold all 64-bit values exactly.
+ */
+struct json_object *mmlens_json_hex(uint64_t val);
+
+/* Prints obj, pretty, with a newline.  Returns 0 or -errno. */
+int mmlens_json_print(FILE *f, struct json_object *obj);
+
+#endif /* MMLENS_OUTPUT_H */
