@@ -18,7 +18,8 @@ export HOME=/root TERM=${TERM:-linux}
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# No tmpfs on /tmp: the tree under test may live there (CI clones anywhere),
+# and writes already land in the overlay's tmpfs.
 mkdir -p /dev/pts /dev/shm
 ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
