@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The "mmlens" generic netlink family: operations, policies and the
+ * The "mmlens" generic netlink family: operations, their policies, and the
  * permission rule every operation applies first.
  */
 #include <linux/capability.h>
 #include <linux/mmlens.h>
+#include <linux/pid.h>
+#include <linux/threads.h>
 
+#include "compat.h"
 #include "mmlens.h"
 
 /*
@@ -22,17 +25,86 @@ int mmlens_check_caller(struct sk_buff *skb, struct netlink_ext_ack *extack)
 	return -EPERM;
 }
 
+/* Not const: 6.1 policies point to a non-const range. */
+static struct netlink_range_validation mmlens_pid_range = {
+	.min = 1,
+	.max = PID_MAX_LIMIT,
+};
+#define PID_POLICY NLA_POLICY_FULL_RANGE(NLA_U32, &mmlens_pid_range)
+
+static const struct nla_policy mmlens_get_mm_policy[MMLENS_A_MM_PID + 1] = {
+	[MMLENS_A_MM_PID] = PID_POLICY,
+};
+
+static const struct nla_policy mmlens_get_vma_policy[MMLENS_A_VMA_END + 1] = {
+	[MMLENS_A_VMA_PID] = PID_POLICY,
+	[MMLENS_A_VMA_START] = { .type = NLA_U64 },
+	[MMLENS_A_VMA_END] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy mmlens_translate_policy[MMLENS_A_WALK_VA + 1] = {
+	[MMLENS_A_WALK_PID] = PID_POLICY,
+	[MMLENS_A_WALK_VA] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy mmlens_get_pte_policy[MMLENS_A_PTE_RUNS + 1] = {
+	[MMLENS_A_PTE_PID] = PID_POLICY,
+	[MMLENS_A_PTE_START] = { .type = NLA_U64 },
+	[MMLENS_A_PTE_END] = { .type = NLA_U64 },
+	[MMLENS_A_PTE_RUNS] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy mmlens_get_frame_policy[MMLENS_A_FRAME_PFN + 1] = {
+	[MMLENS_A_FRAME_PFN] = { .type = NLA_U64 },
+};
+
 /*
- * Operations without a policy take no attributes: with resv_start_op left
- * at 0 the genetlink core validates every operation strictly and rejects
- * any attribute sent to a policy-less one.
+ * Every operation has its own policy (GET_STATUS none: it takes no
+ * attributes).  With resv_start_op left at 0 the genetlink core validates all
+ * of them strictly: unknown attributes, wrong lengths, trailing data and
+ * non-zero reserved header bytes are rejected, and so are attributes sent to
+ * a policy-less operation.
  */
 static const struct genl_ops mmlens_genl_ops[] = {
 	{
 		.cmd = MMLENS_CMD_GET_STATUS,
 		.doit = mmlens_nl_get_status_doit,
 	},
+	{
+		.cmd = MMLENS_CMD_GET_MM,
+		.doit = mmlens_nl_get_mm_doit,
+		.policy = mmlens_get_mm_policy,
+		.maxattr = ARRAY_SIZE(mmlens_get_mm_policy) - 1,
+	},
+	{
+		.cmd = MMLENS_CMD_GET_VMA,
+		.dumpit = mmlens_nl_get_vma_dumpit,
+		.done = mmlens_dump_done,
+		.policy = mmlens_get_vma_policy,
+		.maxattr = ARRAY_SIZE(mmlens_get_vma_policy) - 1,
+	},
+	{
+		.cmd = MMLENS_CMD_TRANSLATE,
+		.doit = mmlens_nl_translate_doit,
+		.policy = mmlens_translate_policy,
+		.maxattr = ARRAY_SIZE(mmlens_translate_policy) - 1,
+	},
+	{
+		.cmd = MMLENS_CMD_GET_PTE,
+		.dumpit = mmlens_nl_get_pte_dumpit,
+		.done = mmlens_dump_done,
+		.policy = mmlens_get_pte_policy,
+		.maxattr = ARRAY_SIZE(mmlens_get_pte_policy) - 1,
+	},
+	{
+		.cmd = MMLENS_CMD_GET_FRAME,
+		.doit = mmlens_nl_get_frame_doit,
+		.policy = mmlens_get_frame_policy,
+		.maxattr = ARRAY_SIZE(mmlens_get_frame_policy) - 1,
+	},
 };
+
+static_assert(sizeof(struct mmlens_dump_state) <= sizeof_field(struct netlink_callback, ctx));
 
 struct genl_family mmlens_genl_family __ro_after_init = {
 	.name = MMLENS_GENL_NAME,

@@ -4,12 +4,14 @@
 # Fails if the build prints any warning: the module must build clean everywhere.
 #
 #   build-kmod.sh KERNEL_RELEASE
+#
+#   MMLENS_BUILD=DIR   build root instead of build/ (lets runs happen side by side)
 set -euo pipefail
 
 kver=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 kdir=/lib/modules/$kver/build
-out=$top/build/kmod/$kver
+out=${MMLENS_BUILD:-$top/build}/kmod/$kver
 
 [ -d "$kdir" ] || { echo "build-kmod: no headers for $kver at $kdir" >&2; exit 1; }
 mkdir -p "$out"

@@ -31,6 +31,13 @@ def spec_enumerators(spec):
     for d in spec.get('definitions', []):
         if d['type'] == 'const':
             out.append((c_name('mmlens-', d['name']), d['value']))
+            continue
+        start = d.get('value-start', 0)
+        for i, entry in enumerate(d['entries']):
+            name = entry if isinstance(entry, str) else entry['name']
+            value = start + i
+            out.append((c_name(f"mmlens-{d['name']}-", name),
+                        1 << value if d['type'] == 'flags' else value))
     for aset in spec['attribute-sets']:
         prefix = aset.get('name-prefix', f"mmlens-a-{aset['name']}-")
         value = 0
@@ -48,6 +55,7 @@ def spec_enumerators(spec):
 def header_enumerators(text):
     """Enumerators of the header's enums, less UNSPEC and the __*_MAX sentinels."""
     names = []
+    text = re.sub(r'/\*.*?\*/', '', text, flags=re.S)
     for body in re.findall(r'enum\s+\w+\s*\{(.*?)\}', text, re.S):
         for item in body.split(','):
             name = item.split('=')[0].strip()

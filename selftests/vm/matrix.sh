@@ -5,6 +5,7 @@
 #   matrix.sh [KERNEL_RELEASE...]      default: every kernel with image + headers
 #
 #   MMLENS_PAGING="4 5"   paging modes to run (default both)
+#   MMLENS_BUILD=DIR      build root for modules and VM output (default build/)
 #
 # A configuration whose module does not build, whose VM does not boot, load or
 # unload the module, or finish in time, or whose kernel log shows a WARNING,
@@ -15,6 +16,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 timeout_s=${MMLENS_VM_TIMEOUT:-900}
+build=${MMLENS_BUILD:-$top/build}
 
 kernels=("$@")
 if [ ${#kernels[@]} -eq 0 ]; then
@@ -33,7 +35,7 @@ rows=() total_pass=0 total_fail=0 bad=0
 for kver in "${kernels[@]}"; do
 	for levels in ${MMLENS_PAGING:-4 5}; do
 		name="$kver, $levels-level"
-		out=$top/build/vm/$kver-l$levels
+		out=$build/vm/$kver-l$levels
 		echo "# ===== $name ====="
 		problem=
 		pass=0 fail=0 skip=0 probed=-
@@ -44,7 +46,7 @@ for kver in "${kernels[@]}"; do
 			flag=
 			[ "$levels" = 5 ] && flag=-5
 			start=$(date +%s)
-			"$here/run-vm.sh" -k "$kver" -m test -o "$out" -M "$top/build/kmod/$kver/mmlens.ko" \
+			"$here/run-vm.sh" -k "$kver" -m test -o "$out" -M "$build/kmod/$kver/mmlens.ko" \
 				-t "$timeout_s" $flag
 			rc=$?
 			secs=$(($(date +%s) - start))

@@ -38,6 +38,162 @@
  *    MMLENS_A_STATUS_PTI: NLA_FLAG, present when page-table isolation is on
  *        (top-level entries then carry NX in the kernel's copy of the tables)
  *
+ * Targets
+ * -------
+ *
+ * A target is a PID or TID in the caller's PID namespace; a TID stands for the
+ * address space of its process.  Kernel threads (no user address space) get
+ * -EINVAL, unknown PIDs -ESRCH, and processes that have exited or exit during
+ * the request (zombies included) -ESRCH.  Addresses are user virtual addresses:
+ * at or above the target's TASK_SIZE (kernel half, non-canonical hole) they get
+ * -EINVAL.  Nothing mmlens does changes the target.
+ *
+ * MMLENS_CMD_GET_MM
+ * -----------------
+ *
+ * May only be called via NLM_F_REQUEST.  Request:
+ *
+ *    MMLENS_A_MM_PID: NLA_U32, the target (required)
+ *
+ * Reply, one message:
+ *
+ *    MMLENS_A_MM_PID: NLA_U32, as requested
+ *    MMLENS_A_MM_TGID: NLA_U32, its process (thread group) id
+ *    MMLENS_A_MM_COMM: NLA_NUL_STRING, the thread's command name
+ *    MMLENS_A_MM_PAGING_LEVELS: NLA_U32, 4 or 5
+ *    MMLENS_A_MM_PGD_PA: NLA_U64, physical address of the top-level table
+ *        (the CR3 base while this mm runs)
+ *    MMLENS_A_MM_CONTEXT_ID: NLA_U64, x86 mm context id (never reused)
+ *    MMLENS_A_MM_TLB_GEN: NLA_U64, TLB flush generation of the mm
+ *    MMLENS_A_MM_MAP_COUNT: NLA_U32, number of VMAs
+ *    MMLENS_A_MM_TOTAL_VM, _LOCKED_VM, _PINNED_VM, _DATA_VM, _EXEC_VM,
+ *    _STACK_VM: NLA_U64 each, in pages
+ *    MMLENS_A_MM_RSS_ANON, _RSS_FILE, _RSS_SHMEM, _SWAP_ENTS: NLA_U64 each,
+ *        the mm's rss counters, in pages
+ *    MMLENS_A_MM_HIWATER_RSS, _HIWATER_VM: NLA_U64, peaks, in pages
+ *    MMLENS_A_MM_PGTABLES_BYTES: NLA_U64, the kernel's page-table accounting
+ *    MMLENS_A_MM_START_CODE, _END_CODE, _START_DATA, _END_DATA, _START_BRK,
+ *    _BRK, _START_STACK, _ARG_START, _ARG_END, _ENV_START, _ENV_END,
+ *    _MMAP_BASE, _TASK_SIZE: NLA_U64 each, the layout
+ *    MMLENS_A_MM_MIN_FLT, _MAJ_FLT: NLA_U64, faults of all threads
+ *    MMLENS_A_MM_PT_PAGES: NLA_NESTED, page-table pages in use, counted by
+ *        walking the tables:
+ *        MMLENS_A_PT_PAGES_PGD, _P4D, _PUD, _PMD, _PTE: NLA_U64 each (the
+ *        P4D count is 0 when 4-level paging folds that level into the PGD)
+ *
+ * MMLENS_CMD_GET_VMA
+ * ------------------
+ *
+ * May only be called via NLM_F_REQUEST | NLM_F_DUMP.  Request:
+ *
+ *    MMLENS_A_VMA_PID: NLA_U32, the target (required)
+ *    MMLENS_A_VMA_START: NLA_U64, first address of interest (default 0)
+ *    MMLENS_A_VMA_END: NLA_U64, end of the range, exclusive (default: the
+ *        end of the target's address space); START must not be above END
+ *
+ * The kernel returns one message (NLM_F_MULTI) per VMA overlapping
+ * [START, END), in address order:
+ *
+ *    MMLENS_A_VMA_START, MMLENS_A_VMA_END: NLA_U64, the VMA's bounds
+ *    MMLENS_A_VMA_FLAGS: NLA_U64, vm_flags as the kernel keeps them (VM_*)
+ *    MMLENS_A_VMA_PGOFF: NLA_U64, offset in the file or anon_vma, in pages
+ *    MMLENS_A_VMA_KIND: NLA_U32, enum mmlens_vma_kind
+ *    MMLENS_A_VMA_FILE: NLA_NUL_STRING, path of the mapped file (file VMAs)
+ *    MMLENS_A_VMA_ANON_VMA: NLA_FLAG, present when the VMA has an anon_vma
+ *    MMLENS_A_VMA_PAGE_SIZE: NLA_U64, the VMA's page size (hugetlb: 2M, 1G)
+ *    MMLENS_A_VMA_RESIDENT: NLA_U64, pages present in the page tables
+ *        (each page of a huge leaf counts)
+ *    MMLENS_A_VMA_SWAPPED: NLA_U64, swap entries (pages)
+ *    MMLENS_A_VMA_PMD_LEAVES, MMLENS_A_VMA_PUD_LEAVES: NLA_U64, huge leaf
+ *        mappings at those levels
+ *
+ * The dump resumes by address between messages and does not hold the target's
+ * mmap_lock in between.  When the address space changed meanwhile (its TLB
+ * generation or VMA count moved), the message is flagged NLM_F_DUMP_INTR; the
+ * reader should start again.
+ *
+ * MMLENS_CMD_TRANSLATE
+ * --------------------
+ *
+ * May only be called via NLM_F_REQUEST.  Request:
+ *
+ *    MMLENS_A_WALK_PID: NLA_U32, the target (required)
+ *    MMLENS_A_WALK_VA: NLA_U64, the user virtual address (required)
+ *
+ * Reply, one message:
+ *
+ *    MMLENS_A_WALK_PID: NLA_U32
+ *    MMLENS_A_WALK_VA: NLA_U64, as requested
+ *    MMLENS_A_WALK_PAGING_LEVELS: NLA_U32, 4 or 5
+ *    MMLENS_A_WALK_LEVEL: NLA_NESTED, once per level walked, top first:
+ *        MMLENS_A_LEVEL_LEVEL: NLA_U32, enum mmlens_level
+ *        MMLENS_A_LEVEL_INDEX: NLA_U32, the VA bits that index this table
+ *        MMLENS_A_LEVEL_SHIFT: NLA_U32, lowest VA bit of that index
+ *        MMLENS_A_LEVEL_TABLE_PA: NLA_U64, physical address of the table
+ *        MMLENS_A_LEVEL_ENTRY: NLA_U64, the raw entry
+ *        MMLENS_A_LEVEL_FLAGS: NLA_U64, MMLENS_F_* decoded from the entry
+ *        MMLENS_A_LEVEL_FOLDED: NLA_FLAG, the level does not exist in this
+ *            paging mode (P4D with 4-level paging): its "entry" is the PGD
+ *            entry, as the kernel's folding defines
+ *    then the leaf, the last level reached (where the walk found a leaf, an
+ *    empty entry or a non-present one), as in MMLENS_CMD_GET_PTE records:
+ *    MMLENS_A_WALK_LEAF_LEVEL: NLA_U32, enum mmlens_level
+ *    MMLENS_A_WALK_KIND: NLA_U32, enum mmlens_entry_kind
+ *    MMLENS_A_WALK_ENTRY: NLA_U64, raw leaf entry
+ *    MMLENS_A_WALK_FLAGS: NLA_U64, MMLENS_F_*
+ *    MMLENS_A_WALK_PKEY: NLA_U32, protection key of a present leaf
+ *    MMLENS_A_WALK_PFN: NLA_U64, frame of a present or migration leaf
+ *    MMLENS_A_WALK_PAGE_SIZE: NLA_U64, bytes the leaf maps
+ *    MMLENS_A_WALK_PA: NLA_U64, physical address of VA (present leaves)
+ *    MMLENS_A_WALK_SWAP_TYPE, MMLENS_A_WALK_SWAP_OFFSET: NLA_U32, NLA_U64,
+ *        for swap, migration, device and marker entries (the raw swp_entry)
+ *    MMLENS_A_WALK_VMA_START, _VMA_END, _VMA_FLAGS: NLA_U64, the covering
+ *        VMA (absent when no VMA covers VA)
+ *    MMLENS_A_WALK_FRAME: NLA_NESTED, as MMLENS_CMD_GET_FRAME's reply, for
+ *        the frame of the page VA lies in
+ *
+ * MMLENS_CMD_GET_PTE
+ * ------------------
+ *
+ * May only be called via NLM_F_REQUEST | NLM_F_DUMP.  Request:
+ *
+ *    MMLENS_A_PTE_PID: NLA_U32, the target (required)
+ *    MMLENS_A_PTE_START, MMLENS_A_PTE_END: NLA_U64, [START, END) (default:
+ *        the whole user address space); START must not be above END
+ *    MMLENS_A_PTE_RUNS: NLA_FLAG, merge runs (see below)
+ *
+ * The kernel returns messages (NLM_F_MULTI), each with
+ *
+ *    MMLENS_A_PTE_RECORDS: NLA_BINARY, an array of struct mmlens_pte
+ *
+ * one record per non-empty leaf entry (PTE, huge PMD or huge PUD) of the
+ * VMAs in the range, in address order.  Empty entries and empty upper-level
+ * tables are skipped, so the cost follows what is populated.  With
+ * MMLENS_A_PTE_RUNS, consecutive entries of the same level, kind and flags
+ * whose frames (or swap offsets) are contiguous become one record with
+ * nr > 1; run records carry the frame data of their first page.  Dumps
+ * resume by address and are flagged NLM_F_DUMP_INTR as for GET_VMA.
+ *
+ * MMLENS_CMD_GET_FRAME
+ * --------------------
+ *
+ * May only be called via NLM_F_REQUEST.  Request:
+ *
+ *    MMLENS_A_FRAME_PFN: NLA_U64 (required)
+ *
+ * A PFN without a memory map (a hole, or beyond the end of memory) or whose
+ * memory is offline gets -EINVAL.  Reply, one message:
+ *
+ *    MMLENS_A_FRAME_PFN: NLA_U64
+ *    MMLENS_A_FRAME_REFCOUNT: NLA_U32, references to the folio
+ *    MMLENS_A_FRAME_MAPCOUNT: NLA_U32, page-table mappings of this page, as
+ *        /proc/PID/pagemap counts them for its "exclusively mapped" bit
+ *    MMLENS_A_FRAME_FOLIO_MAPCOUNT: NLA_U32, mappings of the whole folio
+ *    MMLENS_A_FRAME_ORDER: NLA_U32, log2 of the folio's size in pages
+ *    MMLENS_A_FRAME_FLAGS: NLA_U64, KPF_* bits as /proc/kpageflags reports
+ *        them (linux/kernel-page-flags.h)
+ *    MMLENS_A_FRAME_NID: NLA_U32, NUMA node
+ *
  * A client compares MMLENS_A_STATUS_ABI_VERSION with the MMLENS_ABI_VERSION
  * it was built with; the ABI only grows by appending commands and attributes,
  * and MMLENS_ABI_VERSION changes when it does.
@@ -46,17 +202,131 @@
 #ifndef _UAPI_LINUX_MMLENS_H
 #define _UAPI_LINUX_MMLENS_H
 
+#include <linux/types.h>
+
 #define MMLENS_GENL_NAME "mmlens"
 #define MMLENS_GENL_VERSION 1
 
-#define MMLENS_ABI_VERSION 1
+#define MMLENS_ABI_VERSION 2
 
 enum mmlens_cmd {
 	MMLENS_CMD_UNSPEC,
 	MMLENS_CMD_GET_STATUS,
+	MMLENS_CMD_GET_MM,
+	MMLENS_CMD_GET_VMA,
+	MMLENS_CMD_TRANSLATE,
+	MMLENS_CMD_GET_PTE,
+	MMLENS_CMD_GET_FRAME,
 	__MMLENS_CMD_MAX
 };
 #define MMLENS_CMD_MAX (__MMLENS_CMD_MAX - 1)
+
+/* Page-table levels, top first. */
+enum mmlens_level {
+	MMLENS_LEVEL_NONE,
+	MMLENS_LEVEL_PGD,
+	MMLENS_LEVEL_P4D,
+	MMLENS_LEVEL_PUD,
+	MMLENS_LEVEL_PMD,
+	MMLENS_LEVEL_PTE,
+};
+
+/* What a leaf entry holds, as the kernel (not only the MMU) reads it. */
+enum mmlens_entry_kind {
+	MMLENS_KIND_NONE,	/* empty */
+	MMLENS_KIND_PRESENT,	/* maps a frame */
+	MMLENS_KIND_SWAP,	/* swapped out: swap type and offset */
+	MMLENS_KIND_MIGRATION,	/* frame under migration: PFN, MMLENS_F_MIGRATION_* */
+	MMLENS_KIND_PROT_NONE,	/* PROT_NONE or NUMA hinting: present to the
+				 * kernel, not to the MMU */
+	MMLENS_KIND_MARKER,	/* PTE marker (uffd-wp, poisoned) */
+	MMLENS_KIND_DEVICE,	/* device-private or device-exclusive entry */
+	MMLENS_KIND_HWPOISON,	/* frame lost to a memory error */
+};
+
+/* Flags decoded from an entry (MMLENS_A_*_FLAGS, struct mmlens_pte.flags). */
+enum mmlens_entry_flag {
+	/* Hardware bits of present entries (and of PROT_NONE ones). */
+	MMLENS_F_PRESENT = 1ULL << 0,
+	MMLENS_F_RW = 1ULL << 1,
+	MMLENS_F_USER = 1ULL << 2,
+	MMLENS_F_PWT = 1ULL << 3,
+	MMLENS_F_PCD = 1ULL << 4,
+	MMLENS_F_ACCESSED = 1ULL << 5,
+	MMLENS_F_DIRTY = 1ULL << 6,
+	MMLENS_F_PSE = 1ULL << 7,	/* leaf at PMD/PUD level */
+	MMLENS_F_PAT = 1ULL << 8,	/* PAT bit (bit 7 in PTEs, 12 in leaves) */
+	MMLENS_F_GLOBAL = 1ULL << 9,
+	MMLENS_F_NX = 1ULL << 10,
+	/* Software bits the kernel keeps in entries. */
+	MMLENS_F_SOFT_DIRTY = 1ULL << 11,
+	MMLENS_F_UFFD_WP = 1ULL << 12,
+	MMLENS_F_SPECIAL = 1ULL << 13,	/* no struct page refcounting (pfnmap, zero page) */
+	MMLENS_F_DEVMAP = 1ULL << 14,
+	MMLENS_F_SAVED_DIRTY = 1ULL << 15,	/* kernels with shadow stacks */
+	MMLENS_F_PROTNONE = 1ULL << 16,
+	/* The kernel's accessors, which may differ from the raw bits. */
+	MMLENS_F_WRITE = 1ULL << 17,	/* pte_write() */
+	MMLENS_F_KERNEL_DIRTY = 1ULL << 18,	/* pte_dirty() */
+	/* Non-present entries. */
+	MMLENS_F_SWP_EXCLUSIVE = 1ULL << 19,	/* swapped page was exclusive */
+	MMLENS_F_MIGRATION_WRITE = 1ULL << 20,
+	MMLENS_F_MIGRATION_EXCLUSIVE = 1ULL << 21,
+	MMLENS_F_DEVICE_WRITE = 1ULL << 22,
+	MMLENS_F_DEVICE_EXCLUSIVE = 1ULL << 23,
+	MMLENS_F_MARKER_UFFD_WP = 1ULL << 24,
+	MMLENS_F_MARKER_POISONED = 1ULL << 25,
+	/* Frame data below is valid (struct mmlens_pte). */
+	MMLENS_F_HAS_FRAME = 1ULL << 26,
+	/* The leaf's page is mapped once: /proc/PID/pagemap bit 56. */
+	MMLENS_F_EXCLUSIVE = 1ULL << 27,
+};
+
+enum mmlens_vma_kind {
+	MMLENS_VMA_ANON,	/* private or shared anonymous memory */
+	MMLENS_VMA_FILE,
+	MMLENS_VMA_HEAP,	/* [heap] */
+	MMLENS_VMA_STACK,	/* [stack] */
+	MMLENS_VMA_VDSO,	/* [vdso] */
+	MMLENS_VMA_VVAR,	/* [vvar] */
+	MMLENS_VMA_SPECIAL,	/* other kernel-provided mappings ([vsyscall] ...) */
+};
+
+/**
+ * struct mmlens_pte - one leaf entry (or run of entries) of MMLENS_CMD_GET_PTE
+ * @va: first virtual address the entry maps (aligned to its page size)
+ * @entry: raw entry value
+ * @pfn: frame of a present, PROT_NONE, migration or device entry
+ * @swap_offset: swap offset of a swap, migration, device or marker entry
+ * @flags: MMLENS_F_*
+ * @frame_flags: KPF_* of the frame (if MMLENS_F_HAS_FRAME)
+ * @nr: entries in this record (1 unless MMLENS_A_PTE_RUNS merged a run)
+ * @refcount: folio reference count (if MMLENS_F_HAS_FRAME)
+ * @mapcount: mappings of this page, as pagemap counts (if MMLENS_F_HAS_FRAME)
+ * @level: enum mmlens_level of the leaf
+ * @kind: enum mmlens_entry_kind
+ * @swap_type: swap type of a non-present entry
+ * @pkey: protection key of a present entry
+ * @page_shift: log2 of the bytes one entry maps (12, 21 or 30)
+ * @reserved: zero
+ */
+struct mmlens_pte {
+	__u64 va;
+	__u64 entry;
+	__u64 pfn;
+	__u64 swap_offset;
+	__u64 flags;
+	__u64 frame_flags;
+	__u32 nr;
+	__u32 refcount;
+	__u32 mapcount;
+	__u8 level;
+	__u8 kind;
+	__u8 swap_type;
+	__u8 pkey;
+	__u8 page_shift;
+	__u8 reserved[7];
+};
 
 enum mmlens_status_attr {
 	MMLENS_A_STATUS_UNSPEC,
@@ -71,5 +341,146 @@ enum mmlens_status_attr {
 	__MMLENS_A_STATUS_MAX
 };
 #define MMLENS_A_STATUS_MAX (__MMLENS_A_STATUS_MAX - 1)
+
+enum mmlens_mm_attr {
+	MMLENS_A_MM_UNSPEC,
+	MMLENS_A_MM_PAD,
+	MMLENS_A_MM_PID,
+	MMLENS_A_MM_TGID,
+	MMLENS_A_MM_COMM,
+	MMLENS_A_MM_PAGING_LEVELS,
+	MMLENS_A_MM_PGD_PA,
+	MMLENS_A_MM_CONTEXT_ID,
+	MMLENS_A_MM_TLB_GEN,
+	MMLENS_A_MM_MAP_COUNT,
+	MMLENS_A_MM_TOTAL_VM,
+	MMLENS_A_MM_LOCKED_VM,
+	MMLENS_A_MM_PINNED_VM,
+	MMLENS_A_MM_DATA_VM,
+	MMLENS_A_MM_EXEC_VM,
+	MMLENS_A_MM_STACK_VM,
+	MMLENS_A_MM_RSS_ANON,
+	MMLENS_A_MM_RSS_FILE,
+	MMLENS_A_MM_RSS_SHMEM,
+	MMLENS_A_MM_SWAP_ENTS,
+	MMLENS_A_MM_HIWATER_RSS,
+	MMLENS_A_MM_HIWATER_VM,
+	MMLENS_A_MM_PGTABLES_BYTES,
+	MMLENS_A_MM_START_CODE,
+	MMLENS_A_MM_END_CODE,
+	MMLENS_A_MM_START_DATA,
+	MMLENS_A_MM_END_DATA,
+	MMLENS_A_MM_START_BRK,
+	MMLENS_A_MM_BRK,
+	MMLENS_A_MM_START_STACK,
+	MMLENS_A_MM_ARG_START,
+	MMLENS_A_MM_ARG_END,
+	MMLENS_A_MM_ENV_START,
+	MMLENS_A_MM_ENV_END,
+	MMLENS_A_MM_MMAP_BASE,
+	MMLENS_A_MM_TASK_SIZE,
+	MMLENS_A_MM_MIN_FLT,
+	MMLENS_A_MM_MAJ_FLT,
+	MMLENS_A_MM_PT_PAGES,
+	__MMLENS_A_MM_MAX
+};
+#define MMLENS_A_MM_MAX (__MMLENS_A_MM_MAX - 1)
+
+enum mmlens_pt_pages_attr {
+	MMLENS_A_PT_PAGES_UNSPEC,
+	MMLENS_A_PT_PAGES_PAD,
+	MMLENS_A_PT_PAGES_PGD,
+	MMLENS_A_PT_PAGES_P4D,
+	MMLENS_A_PT_PAGES_PUD,
+	MMLENS_A_PT_PAGES_PMD,
+	MMLENS_A_PT_PAGES_PTE,
+	__MMLENS_A_PT_PAGES_MAX
+};
+#define MMLENS_A_PT_PAGES_MAX (__MMLENS_A_PT_PAGES_MAX - 1)
+
+enum mmlens_vma_attr {
+	MMLENS_A_VMA_UNSPEC,
+	MMLENS_A_VMA_PAD,
+	MMLENS_A_VMA_PID,
+	MMLENS_A_VMA_START,
+	MMLENS_A_VMA_END,
+	MMLENS_A_VMA_FLAGS,
+	MMLENS_A_VMA_PGOFF,
+	MMLENS_A_VMA_KIND,
+	MMLENS_A_VMA_FILE,
+	MMLENS_A_VMA_ANON_VMA,
+	MMLENS_A_VMA_PAGE_SIZE,
+	MMLENS_A_VMA_RESIDENT,
+	MMLENS_A_VMA_SWAPPED,
+	MMLENS_A_VMA_PMD_LEAVES,
+	MMLENS_A_VMA_PUD_LEAVES,
+	__MMLENS_A_VMA_MAX
+};
+#define MMLENS_A_VMA_MAX (__MMLENS_A_VMA_MAX - 1)
+
+enum mmlens_walk_attr {
+	MMLENS_A_WALK_UNSPEC,
+	MMLENS_A_WALK_PAD,
+	MMLENS_A_WALK_PID,
+	MMLENS_A_WALK_VA,
+	MMLENS_A_WALK_PAGING_LEVELS,
+	MMLENS_A_WALK_LEVEL,
+	MMLENS_A_WALK_LEAF_LEVEL,
+	MMLENS_A_WALK_KIND,
+	MMLENS_A_WALK_ENTRY,
+	MMLENS_A_WALK_FLAGS,
+	MMLENS_A_WALK_PKEY,
+	MMLENS_A_WALK_PFN,
+	MMLENS_A_WALK_PAGE_SIZE,
+	MMLENS_A_WALK_PA,
+	MMLENS_A_WALK_SWAP_TYPE,
+	MMLENS_A_WALK_SWAP_OFFSET,
+	MMLENS_A_WALK_VMA_START,
+	MMLENS_A_WALK_VMA_END,
+	MMLENS_A_WALK_VMA_FLAGS,
+	MMLENS_A_WALK_FRAME,
+	__MMLENS_A_WALK_MAX
+};
+#define MMLENS_A_WALK_MAX (__MMLENS_A_WALK_MAX - 1)
+
+enum mmlens_level_attr {
+	MMLENS_A_LEVEL_UNSPEC,
+	MMLENS_A_LEVEL_PAD,
+	MMLENS_A_LEVEL_LEVEL,
+	MMLENS_A_LEVEL_INDEX,
+	MMLENS_A_LEVEL_SHIFT,
+	MMLENS_A_LEVEL_TABLE_PA,
+	MMLENS_A_LEVEL_ENTRY,
+	MMLENS_A_LEVEL_FLAGS,
+	MMLENS_A_LEVEL_FOLDED,
+	__MMLENS_A_LEVEL_MAX
+};
+#define MMLENS_A_LEVEL_MAX (__MMLENS_A_LEVEL_MAX - 1)
+
+enum mmlens_pte_attr {
+	MMLENS_A_PTE_UNSPEC,
+	MMLENS_A_PTE_PAD,
+	MMLENS_A_PTE_PID,
+	MMLENS_A_PTE_START,
+	MMLENS_A_PTE_END,
+	MMLENS_A_PTE_RUNS,
+	MMLENS_A_PTE_RECORDS,
+	__MMLENS_A_PTE_MAX
+};
+#define MMLENS_A_PTE_MAX (__MMLENS_A_PTE_MAX - 1)
+
+enum mmlens_frame_attr {
+	MMLENS_A_FRAME_UNSPEC,
+	MMLENS_A_FRAME_PAD,
+	MMLENS_A_FRAME_PFN,
+	MMLENS_A_FRAME_REFCOUNT,
+	MMLENS_A_FRAME_MAPCOUNT,
+	MMLENS_A_FRAME_FOLIO_MAPCOUNT,
+	MMLENS_A_FRAME_ORDER,
+	MMLENS_A_FRAME_FLAGS,
+	MMLENS_A_FRAME_NID,
+	__MMLENS_A_FRAME_MAX
+};
+#define MMLENS_A_FRAME_MAX (__MMLENS_A_FRAME_MAX - 1)
 
 #endif /* _UAPI_LINUX_MMLENS_H */
