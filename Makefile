@@ -5,6 +5,8 @@
 #   make deps            install build/test dependencies (root, Debian 12)
 #   make check           deps + build + host unit tests + VM matrix + dkms check
 #   make vm-shell        boot a VM with the module loaded (KVER=..., LA57=1)
+#   make demo            boot a VM and show mmlens on a small live program
+#   make bench           boot the 6.12 VM and measure mmlens against /proc
 #   make install         module (+depmod), CLI, man page, bash completion
 #   make dkms-install    register, build and install the module with DKMS
 
@@ -31,6 +33,10 @@ HEADER_KERNELS := $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)
 TEST_KERNELS := $(sort $(foreach k,$(HEADER_KERNELS),\
 			$(if $(wildcard /boot/vmlinuz-$(k)),$(k))))
 VM_KVER ?= $(if $(filter $(KVER),$(TEST_KERNELS)),$(KVER),$(lastword $(TEST_KERNELS)))
+BENCH_KVER ?= $(lastword $(filter 6.12%,$(TEST_KERNELS)))
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -Iinclude/uapi -Iuserspace \
+	       $(shell pkg-config --cflags libnl-genl-3.0 libnl-3.0 2>/dev/null)
+USER_LIBS := userspace/libmmlens.a $(shell pkg-config --libs libnl-genl-3.0 libnl-3.0 2>/dev/null)
 
 all: module cli selftests
 
@@ -74,6 +80,27 @@ vm-shell: cli selftests
 	selftests/vm/run-vm.sh -m shell -k $(VM_KVER) -o $(BUILD)/vm/shell \
 		-M $(BUILD)/kmod/$(VM_KVER)/mmlens.ko $(if $(filter 1,$(LA57)),-5)
 
+# Programs the demo and the benchmark run in the VM.
+$(BUILD)/demo/demo_target: demo/demo_target.c
+	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $<
+$(BUILD)/bench/ptes_bench: selftests/bench/ptes_bench.c userspace/libmmlens.a
+	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $< $(USER_LIBS)
+$(BUILD)/bench/sparse_target: selftests/bench/sparse_target.c
+	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -static -o $@ $<
+
+# Both boot a VM, so like make check they first install what is missing.
+demo: deps cli selftests $(BUILD)/demo/demo_target
+	@[ -n "$(VM_KVER)" ] || { echo "mmlens: no kernel to boot (run 'sudo make deps')" >&2; exit 1; }
+	scripts/build-kmod.sh $(VM_KVER)
+	selftests/vm/run-vm.sh -m run -r demo/run.sh -k $(VM_KVER) -o $(BUILD)/vm/demo \
+		-M $(BUILD)/kmod/$(VM_KVER)/mmlens.ko $(if $(filter 1,$(LA57)),-5)
+
+bench: deps cli selftests $(BUILD)/bench/ptes_bench $(BUILD)/bench/sparse_target
+	@[ -n "$(BENCH_KVER)" ] || { echo "mmlens: no 6.12 kernel to boot (run 'sudo make deps')" >&2; exit 1; }
+	scripts/build-kmod.sh $(BENCH_KVER)
+	selftests/vm/run-vm.sh -m run -r selftests/bench/run.sh -k $(BENCH_KVER) -o $(BUILD)/vm/bench \
+		-M $(BUILD)/kmod/$(BENCH_KVER)/mmlens.ko
+
 install: module cli
 	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) modules_install
 	$(if $(DESTDIR),,depmod -a $(KVER))
@@ -96,4 +123,5 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf $(BUILD)
 
-.PHONY: all module cli selftests deps check abi-check vm-shell install dkms-install clean
+.PHONY: all module cli selftests deps check abi-check vm-shell demo bench install dkms-install \
+	clean

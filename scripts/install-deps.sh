@@ -16,7 +16,8 @@ base_pkgs=(
 	dkms sparse python3 python3-yaml python3-jsonschema
 	linux-image-amd64 linux-headers-amd64
 )
-backport_pkgs=(linux-image-amd64 linux-headers-amd64 linux-source-6.12)
+# linux-libc-dev from backports brings the 6.12 UAPI (PAGEMAP_SCAN for make bench).
+backport_pkgs=(linux-image-amd64 linux-headers-amd64 linux-source-6.12 linux-libc-dev)
 
 missing=()
 for p in "${base_pkgs[@]}"; do
@@ -27,9 +28,10 @@ done
 have_612() {
 	compgen -G '/boot/vmlinuz-6.12.*-amd64' >/dev/null &&
 		compgen -G '/lib/modules/6.12.*-amd64/build' >/dev/null &&
-		compgen -G '/usr/src/linux-source-6.12.tar.*' >/dev/null
+		compgen -G '/usr/src/linux-source-6.12.tar.*' >/dev/null &&
+		grep -q PAGEMAP_SCAN /usr/include/linux/fs.h 2>/dev/null
 }
-have_612 || missing+=("linux-image/headers-amd64 + linux-source-6.12 (bookworm-backports)")
+have_612 || missing+=("linux-image/headers-amd64, linux-source-6.12, linux-libc-dev (bookworm-backports)")
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: everything is installed"

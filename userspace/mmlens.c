@@ -14,6 +14,7 @@
 #include <linux/mmlens.h>
 
 #include "mmlens.h"
+#include "util.h"
 
 #ifndef MMLENS_VERSION
 #error "the Makefile defines MMLENS_VERSION"
@@ -21,8 +22,36 @@
 
 static const struct mmlens_command commands[] = {
 	{ "status", mmlens_cmd_status, "",
-	  "show the module's version and the machine's paging setup" },
+	  "show the module's version and the machine's paging setup",
+	  0 },
+	{ "info", mmlens_cmd_info, "PID",
+	  "show a process's address space: counters, layout, page tables",
+	  0 },
+	{ "maps", mmlens_cmd_maps, "PID",
+	  "list a process's VMAs with what is resident and swapped",
+	  0 },
+	{ "translate", mmlens_cmd_translate, "PID VA",
+	  "walk the page tables for one virtual address",
+	  MMLENS_OPT_EXPLAIN },
+	{ "walk", mmlens_cmd_translate, "PID VA",
+	  "the same as translate",
+	  MMLENS_OPT_EXPLAIN },
+	{ "ptes", mmlens_cmd_ptes, "PID [RANGE]",
+	  "list the page table entries of a range, compare with pagemap",
+	  MMLENS_OPT_RUNS | MMLENS_OPT_CHECK },
+	{ "frame", mmlens_cmd_frame, "PFN",
+	  "show what the kernel knows of a physical page frame",
+	  0 },
 };
+
+/* The options of enum MMLENS_OPT_*, in that order. */
+static const struct option cmd_opts[] = {
+	{ "explain", no_argument, NULL, 'e' },
+	{ "runs", no_argument, NULL, 'r' },
+	{ "check", no_argument, NULL, 'c' },
+};
+
+#define N_CMD_OPTS (sizeof(cmd_opts) / sizeof(cmd_opts[0]))
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -59,8 +88,13 @@ static void usage(FILE *f)
 
 static void cmd_usage(FILE *f, const struct mmlens_command *cmd)
 {
-	fprintf(f, "usage: mmlens %s [--json]%s%s\n  %s\n", cmd->name,
-		*cmd->args ? " " : "", cmd->args, cmd->help);
+	size_t i;
+
+	fprintf(f, "usage: mmlens %s [--json]", cmd->name);
+	for (i = 0; i < N_CMD_OPTS; i++)
+		if (cmd->opts & (1U << i))
+			fprintf(f, " [--%s]", cmd_opts[i].name);
+	fprintf(f, "%s%s\n  %s\n", *cmd->args ? " " : "", cmd->args, cmd->help);
 }
 
 void mmlens_err(const struct mmlens_ctx *ctx, const char *fmt, ...)
@@ -108,16 +142,133 @@ int mmlens_connect(const struct mmlens_ctx *ctx, struct mmlens_nl *nl)
 	return MMLENS_EXIT_OK;
 }
 
+int mmlens_connect_or_proc(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
+			   const char *source)
+{
+	int ret;
+
+	ret = mmlens_nl_open(nl);
+	if (ret == -ENOENT) {
+		mmlens_err(ctx, "the mmlens module is not loaded; showing what %s "
+			   "tells (load it with 'modprobe mmlens')", source);
+		return -ENOENT;
+	}
+	if (ret) {
+		mmlens_err(ctx, "cannot reach the mmlens kernel module: %s",
+			   strerror(-ret));
+		return MMLENS_EXIT_FAIL;
+	}
+	return 0;
+}
+
+void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
+		     int error)
+{
+	if (error == -ENOENT || error == -ESRCH)
+		mmlens_err(ctx, "no process with PID %d", (int)pid);
+	else
+		mmlens_err(ctx, "cannot read /proc/%d/%s: %s", (int)pid, name,
+			   strerror(-error));
+}
+
+bool mmlens_flag_ok(const struct nlattr *attr)
+{
+	return !attr || !nla_len(attr);
+}
+
+int mmlens_arg_pid(const struct mmlens_ctx *ctx, const char *s, pid_t *pid)
+{
+	int ret = mmlens_parse_pid(s, pid);
+
+	if (ret == -ERANGE)
+		mmlens_err(ctx, "PID '%s' is out of range", s);
+	else if (ret)
+		mmlens_err(ctx, "invalid PID '%s'", s);
+	return ret ? MMLENS_EXIT_USAGE : 0;
+}
+
+int mmlens_arg_u64(const struct mmlens_ctx *ctx, const char *what,
+		   const char *s, uint64_t *val)
+{
+	int ret = mmlens_parse_u64(s, val);
+
+	if (ret == -ERANGE)
+		mmlens_err(ctx, "%s '%s' does not fit in 64 bits", what, s);
+	else if (ret)
+		mmlens_err(ctx, "invalid %s '%s' (decimal, or hex with 0x)", what, s);
+	return ret ? MMLENS_EXIT_USAGE : 0;
+}
+
+struct request_call {
+	const struct mmlens_req *req;
+	int error;		/* of req->reply */
+};
+
+static int request_reply(struct nl_msg *msg, void *arg)
+{
+	struct request_call *call = arg;
+
+	call->error = call->req->reply(msg, call->req->reply_arg);
+	return call->error;
+}
+
+int mmlens_request(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
+		   const struct mmlens_req *req)
+{
+	struct request_call call = { .req = req };
+	struct mmlens_nl_err err = { .error = 0 };
+	struct nl_msg *msg;
+	int tries, ret = -EAGAIN;
+
+	for (tries = 0; tries < MMLENS_DUMP_TRIES && ret == -EAGAIN; tries++) {
+		if (tries)
+			req->restart(req->reply_arg);
+		call.error = 0;
+		msg = mmlens_nl_request(nl, req->cmd, req->dump ? NLM_F_DUMP : 0);
+		if (!msg) {
+			mmlens_err(ctx, "%s", strerror(ENOMEM));
+			return MMLENS_EXIT_FAIL;
+		}
+		ret = req->put(msg, req->put_arg);
+		if (ret) {
+			nlmsg_free(msg);
+			mmlens_err(ctx, "%s", strerror(-ret));
+			return MMLENS_EXIT_FAIL;
+		}
+		ret = mmlens_nl_transact(nl, msg, request_reply, &call, &err);
+		/* Only dumps are flagged; a request's -EAGAIN is the kernel's. */
+		if (!req->dump && ret == -EAGAIN && !call.error)
+			break;
+	}
+	if (!ret)
+		return MMLENS_EXIT_OK;
+	if (ret == -EAGAIN && req->dump)
+		mmlens_err(ctx, "the address space kept changing during the dump; "
+			   "gave up after %d tries", MMLENS_DUMP_TRIES);
+	else if (call.error == -EBADMSG && ret == call.error)
+		mmlens_err(ctx, "malformed reply from the kernel module");
+	else if (call.error && ret == call.error)
+		mmlens_err(ctx, "%s", strerror(-ret));
+	else
+		mmlens_err_nl(ctx, &err);
+	return MMLENS_EXIT_FAIL;
+}
+
 int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 		       int min_args, int max_args, int *first)
 {
-	static const struct option options[] = {
+	struct option options[3 + N_CMD_OPTS] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
 	char prefix[64], *argv0 = argv[0];
-	int c, nargs, ret = -1;
+	int c, nargs, ret = -1, n = 2;
+	size_t i;
+
+	/* Only this command's own: others are unrecognized, as they should. */
+	for (i = 0; i < N_CMD_OPTS; i++)
+		if (ctx->cmd->opts & (1U << i))
+			options[n++] = cmd_opts[i];
 
 	/* getopt prefixes its complaints with argv[0]: make it ours. */
 	snprintf(prefix, sizeof(prefix), "mmlens: %s", ctx->cmd->name);
@@ -132,6 +283,15 @@ int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 		case 'h':
 			cmd_usage(stdout, ctx->cmd);
 			ret = MMLENS_EXIT_OK;
+			break;
+		case 'e':
+			ctx->opts |= MMLENS_OPT_EXPLAIN;
+			break;
+		case 'r':
+			ctx->opts |= MMLENS_OPT_RUNS;
+			break;
+		case 'c':
+			ctx->opts |= MMLENS_OPT_CHECK;
 			break;
 		default:
 			cmd_usage(stderr, ctx->cmd);

@@ -6,6 +6,8 @@
 #define MMLENS_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "nl.h"
 
@@ -16,6 +18,16 @@ enum {
 	MMLENS_EXIT_USAGE = 2,
 };
 
+/* Options only some subcommands take (struct mmlens_command.opts). */
+enum {
+	MMLENS_OPT_EXPLAIN = 1 << 0,	/* translate: draw the walk */
+	MMLENS_OPT_RUNS = 1 << 1,	/* ptes: merge runs */
+	MMLENS_OPT_CHECK = 1 << 2,	/* ptes: compare with pagemap */
+};
+
+/* A dump interrupted by changes is tried this often before giving up. */
+#define MMLENS_DUMP_TRIES 5
+
 struct mmlens_ctx;
 
 struct mmlens_command {
@@ -24,15 +36,29 @@ struct mmlens_command {
 	int (*run)(struct mmlens_ctx *ctx, int argc, char **argv);
 	const char *args;	/* synopsis of the arguments, "" if none */
 	const char *help;	/* one line for the usage text */
+	unsigned int opts;	/* MMLENS_OPT_* it accepts */
 };
 
 struct mmlens_ctx {
 	const struct mmlens_command *cmd;
 	bool json;
+	unsigned int opts;	/* MMLENS_OPT_* given */
 };
+
+/* libnl policies for the reply attributes, exact sizes. */
+#define MMLENS_POLICY_U32 { .type = NLA_U32, .minlen = 4, .maxlen = 4 }
+#define MMLENS_POLICY_U64 { .type = NLA_U64, .minlen = 8, .maxlen = 8 }
+/* libnl's policy has no upper bound for flags: see mmlens_flag_ok(). */
+#define MMLENS_POLICY_FLAG { .type = NLA_FLAG }
+#define MMLENS_POLICY_NESTED { .type = NLA_NESTED }
 
 /* Subcommand handlers, one file each. */
 int mmlens_cmd_status(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_info(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_maps(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_translate(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_frame(struct mmlens_ctx *ctx, int argc, char **argv);
 
 const struct mmlens_command *mmlens_cmd_lookup(const char *name);
 
@@ -59,5 +85,54 @@ int mmlens_connect(const struct mmlens_ctx *ctx, struct mmlens_nl *nl);
 
 /* Explains a failed transaction on stderr, with the kernel's message. */
 void mmlens_err_nl(const struct mmlens_ctx *ctx, const struct mmlens_nl_err *err);
+
+/*
+ * Like mmlens_connect(), for the commands that can do without the module:
+ * returns -ENOENT after a notice on stderr that what source (e.g.
+ * "/proc/PID/pagemap") tells is shown instead, when the module is not loaded;
+ * 0 when connected; MMLENS_EXIT_FAIL with the reason on stderr otherwise.
+ */
+int mmlens_connect_or_proc(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
+			   const char *source);
+
+/* One request to the module, with its replies. */
+struct mmlens_req {
+	uint8_t cmd;
+	bool dump;		/* NLM_F_DUMP, retried when interrupted */
+	/* Adds the request's attributes; 0 or -errno. */
+	int (*put)(struct nl_msg *msg, const void *arg);
+	/* Takes one reply; 0, -EBADMSG when malformed, or another -errno. */
+	int (*reply)(struct nl_msg *msg, void *arg);
+	/* Dumps: forgets the replies of an interrupted try. */
+	void (*restart)(void *arg);
+	const void *put_arg;
+	void *reply_arg;
+};
+
+/*
+ * Sends req and takes its replies, trying a dump that the kernel flagged as
+ * interrupted (NLM_F_DUMP_INTR) again from the start, MMLENS_DUMP_TRIES times
+ * at most.  Returns 0, or MMLENS_EXIT_FAIL after explaining on stderr.
+ */
+int mmlens_request(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
+		   const struct mmlens_req *req);
+
+/*
+ * Explains on stderr that /proc/PID/name could not be read (error, -errno):
+ * "no process" for a PID that does not exist.
+ */
+void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
+		     int error);
+
+/* Whether a flag attribute is empty, as flags must be. */
+bool mmlens_flag_ok(const struct nlattr *attr);
+
+/*
+ * Parse operands, saying what is wrong on stderr.  Return 0 or
+ * MMLENS_EXIT_USAGE.
+ */
+int mmlens_arg_pid(const struct mmlens_ctx *ctx, const char *s, pid_t *pid);
+int mmlens_arg_u64(const struct mmlens_ctx *ctx, const char *what,
+		   const char *s, uint64_t *val);
 
 #endif /* MMLENS_H */

@@ -4,14 +4,26 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 
 #include "output.h"
+
+/* Only its address matters; aligned as any object json-c allocates. */
+static max_align_t null_marker;
+
+struct json_object *mmlens_json_null(void)
+{
+	return (struct json_object *)&null_marker;
+}
 
 int mmlens_json_add(struct json_object *obj, const char *key,
 		    struct json_object *val)
 {
 	if (!val)
 		return -ENOMEM;
+	/* json-c's null is a NULL value. */
+	if (val == mmlens_json_null())
+		return json_object_object_add(obj, key, NULL) ? -ENOMEM : 0;
 	if (json_object_object_add(obj, key, val)) {
 		json_object_put(val);
 		return -ENOMEM;

@@ -11,8 +11,15 @@
 #include <json.h>
 
 /*
+ * JSON null, for mmlens_json_add() only: json-c's own null is a NULL pointer,
+ * which mmlens_json_add() takes for a failed allocation.
+ */
+struct json_object *mmlens_json_null(void);
+
+/*
  * Adds val under key to obj, taking over the reference to val.  Returns 0, or
- * -ENOMEM when val is NULL (its allocation failed) or adding failed.
+ * -ENOMEM when val is NULL (its allocation failed) or adding failed.  val
+ * may be mmlens_json_null().
  */
 int mmlens_json_add(struct json_object *obj, const char *key,
 		    struct json_object *val);

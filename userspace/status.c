@@ -13,8 +13,6 @@
 #include "mmlens.h"
 #include "status.h"
 
-#define U32_POLICY { .type = NLA_U32, .minlen = 4, .maxlen = 4 }
-
 /*
  * Attributes newer than this mmlens (above MMLENS_A_STATUS_MAX) are ignored:
  * the ABI grows by appending.  Strings must be NUL-terminated and fit.
@@ -24,16 +22,16 @@ static const struct nla_policy status_policy[MMLENS_A_STATUS_MAX + 1] = {
 		.type = NLA_STRING,
 		.maxlen = sizeof(((struct mmlens_status *)0)->module_version),
 	},
-	[MMLENS_A_STATUS_ABI_VERSION] = U32_POLICY,
+	[MMLENS_A_STATUS_ABI_VERSION] = MMLENS_POLICY_U32,
 	[MMLENS_A_STATUS_KERNEL_RELEASE] = {
 		.type = NLA_STRING,
 		.maxlen = sizeof(((struct mmlens_status *)0)->kernel_release),
 	},
-	[MMLENS_A_STATUS_PAGING_LEVELS] = U32_POLICY,
-	[MMLENS_A_STATUS_PAGE_SIZE] = U32_POLICY,
-	[MMLENS_A_STATUS_USER_VA_BITS] = U32_POLICY,
-	[MMLENS_A_STATUS_PHYS_BITS] = U32_POLICY,
-	[MMLENS_A_STATUS_PTI] = { .type = NLA_FLAG },
+	[MMLENS_A_STATUS_PAGING_LEVELS] = MMLENS_POLICY_U32,
+	[MMLENS_A_STATUS_PAGE_SIZE] = MMLENS_POLICY_U32,
+	[MMLENS_A_STATUS_USER_VA_BITS] = MMLENS_POLICY_U32,
+	[MMLENS_A_STATUS_PHYS_BITS] = MMLENS_POLICY_U32,
+	[MMLENS_A_STATUS_PTI] = MMLENS_POLICY_FLAG,
 };
 
 int mmlens_status_parse(struct nl_msg *msg, struct mmlens_status *st)
@@ -49,8 +47,7 @@ int mmlens_status_parse(struct nl_msg *msg, struct mmlens_status *st)
 	for (i = 1; i < MMLENS_A_STATUS_PTI; i++)
 		if (!tb[i])
 			return -EBADMSG;
-	/* libnl's policy has no upper bound for flags. */
-	if (tb[MMLENS_A_STATUS_PTI] && nla_len(tb[MMLENS_A_STATUS_PTI]))
+	if (!mmlens_flag_ok(tb[MMLENS_A_STATUS_PTI]))
 		return -EBADMSG;
 
 	memset(st, 0, sizeof(*st));

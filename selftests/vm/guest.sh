@@ -6,6 +6,8 @@
 #   mmlens_mode=MODE    test: load the module, run the selftests, unload it,
 #                             check the kernel log, power off
 #                       shell: load the module and give a person a shell
+#                       run: load the module, run mmlens_run=SCRIPT with its
+#                             output on the console, unload, check the log
 #   mmlens_kmod=PATH    mmlens.ko built for this kernel
 #   mmlens_levels=N     paging levels this configuration must have (4 or 5)
 #
@@ -30,13 +32,14 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 hostname mmlens-vm
 
-dir= mode= kmod= levels=
+dir= mode= kmod= levels= script=
 for arg in $(</proc/cmdline); do
 	case "$arg" in
 	mmlens_dir=*) dir=${arg#*=} ;;
 	mmlens_mode=*) mode=${arg#*=} ;;
 	mmlens_kmod=*) kmod=${arg#*=} ;;
 	mmlens_levels=*) levels=${arg#*=} ;;
+	mmlens_run=*) script=${arg#*=} ;;
 	esac
 done
 
@@ -71,12 +74,32 @@ if [ "$mode" = shell ]; then
 	poweroff_now
 fi
 
+# Unload the module, keep the kernel log, count reports in it, power off.
+finish() {
+	if rmmod mmlens 2>"$out/rmmod.err"; then
+		result rmmod ok
+	else
+		result rmmod fail
+	fi
+	dmesg >"$out/dmesg.log"
+	result splats "$(grep -cEf "$dir/selftests/vm/splat-patterns" "$out/dmesg.log")"
+	result done ok
+	poweroff_now
+}
+
 if ! insmod "$kmod" 2>"$out/insmod.err"; then
 	result insmod fail
 	dmesg >"$out/dmesg.log"
 	poweroff_now
 fi
 result insmod ok
+
+if [ "$mode" = run ]; then
+	cd "$dir" || true
+	bash "$script" "$dir" </dev/null 2>&1 | tee "$out/run.log" >/dev/ttyS0
+	result run "${PIPESTATUS[0]}"
+	finish
+fi
 
 # kselftest-runner-style TAP: one line per test program, its own TAP nested
 # behind "# ".  Totals are taken from each program's "# Totals:" line; a
@@ -119,14 +142,4 @@ result pass $pass
 result fail $fail
 result skip $skip
 
-if rmmod mmlens 2>"$out/rmmod.err"; then
-	result rmmod ok
-else
-	result rmmod fail
-fi
-
-dmesg >"$out/dmesg.log"
-splats=$(grep -cEf "$dir/selftests/vm/splat-patterns" "$out/dmesg.log")
-result splats "$splats"
-result done ok
-poweroff_now
+finish

@@ -2,21 +2,24 @@
 # Boot one Debian kernel in QEMU (TCG, 2 vCPUs) on the host's root filesystem and
 # run guest.sh there.
 #
-#   run-vm.sh -k KERNEL_RELEASE -m test|shell -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS]
+#   run-vm.sh -k KERNEL_RELEASE -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS]
+#             [-r SCRIPT]
 #
 #   -5   5-level paging (-cpu max,+la57); default 4-level (-cpu max,-la57)
-#   -t   kill a guest that has not powered off after SECONDS (test mode; 900)
+#   -t   kill a guest that has not powered off after SECONDS (test and run; 900)
+#   -r   the script run mode runs in the guest (as "bash SCRIPT TREE")
 #
 # In test mode the console goes to OUTDIR/console.log and the guest's results to
-# OUTDIR (see guest.sh); in shell mode the console is this terminal.
+# OUTDIR (see guest.sh); in shell mode the console is this terminal, and in run
+# mode the script's output is (the kernel quiet unless it has trouble).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-kver= mode=test outdir= kmod= la57=0 timeout_s=900
+kver= mode=test outdir= kmod= la57=0 timeout_s=900 script=
 mem=${MMLENS_VM_MEM:-4G}
-while getopts "k:m:o:M:5t:" opt; do
+while getopts "k:m:o:M:5t:r:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) mode=$OPTARG ;;
@@ -24,11 +27,12 @@ while getopts "k:m:o:M:5t:" opt; do
 	M) kmod=$OPTARG ;;
 	5) la57=1 ;;
 	t) timeout_s=$OPTARG ;;
+	r) script=$(realpath "$OPTARG") ;;
 	*) exit 2 ;;
 	esac
 done
 [ -n "$kver" ] && [ -n "$outdir" ] && [ -n "$kmod" ] || {
-	echo "usage: run-vm.sh -k KERNEL -m test|shell -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS]" >&2
+	echo "usage: run-vm.sh -k KERNEL -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS] [-r SCRIPT]" >&2
 	exit 2
 }
 vmlinuz=/boot/vmlinuz-$kver
@@ -41,12 +45,13 @@ if [ ! -s "$initrd" ] || [ "$here/init" -nt "$initrd" ] || [ "$here/mkinitramfs.
 fi
 
 mkdir -p "$outdir"
-rm -f "$outdir"/{result,tap.log,dmesg.log,console.log,insmod.err,rmmod.err}
+rm -f "$outdir"/{result,tap.log,dmesg.log,console.log,insmod.err,rmmod.err,run.log}
 outdir=$(cd "$outdir" && pwd)
 kmod=$(realpath "$kmod")
 
 if [ $la57 -eq 1 ]; then cpu=max,+la57 levels=5; else cpu=max,-la57 levels=4; fi
 append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mmlens_mode=$mode mmlens_kmod=$kmod mmlens_levels=$levels"
+[ "$mode" = run ] && append="$append quiet loglevel=3 mmlens_run=$script"
 
 qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu "$cpu" -smp 2 -m "$mem"
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
@@ -58,4 +63,13 @@ if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio
 fi
 # timeout exits 124 when it had to kill QEMU: the guest hung.
+if [ "$mode" = run ]; then
+	timeout --kill-after=10 "$timeout_s" "${qemu[@]}" -serial stdio -monitor none </dev/null |
+		tr -d '\r'
+	rc=${PIPESTATUS[0]}
+	[ $rc -eq 0 ] || exit $rc
+	grep -qx 'run=0' "$outdir/result" && grep -qx 'splats=0' "$outdir/result" &&
+		grep -qx 'rmmod=ok' "$outdir/result"
+	exit
+fi
 timeout --kill-after=10 "$timeout_s" "${qemu[@]}" -serial "file:$outdir/console.log" -monitor none </dev/null

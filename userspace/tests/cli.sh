@@ -51,7 +51,75 @@ else
 	check "--json status without the module" 1 "$not_loaded" "" -- --json status
 fi
 
+# Without the module, the commands that can show what /proc tells.
+if [ -e /sys/module/mmlens ]; then
+	echo "ok - cli: /proc fallbacks # SKIP the mmlens module is loaded"
+else
+	notice() {
+		echo "^mmlens: $1: the mmlens module is not loaded; showing what $2 tells \\(load it with .modprobe mmlens.\\)\$"
+	}
+	pagemap=$(notice translate /proc/PID/pagemap)
+	# The top page of our own stack holds the environment: present.
+	top=$(awk '/\[stack\]/ { split($1, a, "-"); print a[2] }' /proc/$$/maps)
+	va=$(printf '0x%x' $((0x$top - 4096)))
+	check "translate without the module" 0 "$pagemap" \
+		'^pagemap: +0x[0-9a-f]{16} present' -- translate $$ "$va"
+	if [ "$(id -u)" = 0 ]; then
+		check "translate without the module shows the pa" 0 "$pagemap" \
+			'^pa: +0x[0-9a-f]+$' -- translate $$ "$va"
+		check "translate without the module reads kpageflags" 0 "$pagemap" \
+			'^  kpageflags: +0x[0-9a-f]+ ' -- translate $$ "$va"
+	fi
+	check "walk without the module" 0 "$(notice walk /proc/PID/pagemap)" \
+		'^pagemap: ' -- walk $$ "$va"
+	check "translate --json without the module" 0 "$pagemap" \
+		'"source":"pagemap"' -- translate --json $$ "$va"
+	check "translate of a kernel address" 1 'is not a user address of PID' "" \
+		-- translate $$ 0xffff888000000000
+	check "translate of no process" 1 '^mmlens: translate: no process with PID 2147483647$' \
+		"" -- translate 2147483647 0x1000
+	check "frame 1 without the module" 0 \
+		"$(notice frame '/proc/kpageflags and /proc/kpagecount')" \
+		'^kpageflags: +0x[0-9a-f]+ ' -- frame 1
+	check "frame --json without the module" 0 'frame: the mmlens module' \
+		'"kpagecount":[0-9]+' -- frame --json 1
+	check "maps without the module" 0 "$(notice maps /proc/PID/pagemap)" \
+		'^total: [0-9]+ VMAs' -- maps $$
+	check "maps --json without the module" 0 'maps: the mmlens module' \
+		'"kind":"stack"' -- maps --json $$
+	check "info without the module" 0 "$(notice info '/proc/PID/status and stat')" \
+		'^VmPTE +[0-9]+$' -- info $$
+	check "ptes without the module" 0 "$(notice ptes /proc/PID/pagemap)" \
+		'^[0-9a-f]{12} -   present   4K ' -- ptes $$ '[stack]'
+	check "ptes --runs without the module" 0 'ptes: the mmlens module' \
+		'^START +END +NR ' -- ptes --runs $$ '[stack]'
+	check "ptes --json without the module" 0 'ptes: the mmlens module' \
+		'^\{"va":"0x[0-9a-f]+","level":null,"kind":"present"' -- ptes --json $$ '[stack]'
+	check "ptes --check without the module" 1 \
+		'^mmlens: ptes: --check compares .* there is nothing to compare$' "" \
+		-- ptes --check $$
+	check "ptes of an unmapped name" 1 "^mmlens: ptes: nothing in PID $$'s maps matches '\\[nosuch\\]'$" \
+		"" -- ptes $$ '[nosuch]'
+fi
+
 usage='^usage: mmlens '
+check "translate without VA" 2 '^mmlens: translate: missing argument$' "" -- translate 1
+check "translate bad VA" 2 "^mmlens: translate: invalid address 'zz' \\(decimal, or hex with 0x\\)$" \
+	"" -- translate 1 zz
+check "walk bad PID" 2 "^mmlens: walk: invalid PID '-1'$" "" -- walk -- -1 0x1000
+check "info bad PID" 2 "^mmlens: info: invalid PID 'self'$" "" -- info self
+check "info PID 0" 2 "^mmlens: info: PID '0' is out of range$" "" -- info 0
+check "maps operand" 2 "^mmlens: maps: unexpected argument '2'$" "" -- maps 1 2
+check "ptes bad range" 2 "^mmlens: ptes: invalid range 'junk' " "" -- ptes 1 junk
+check "ptes reversed range" 2 "^mmlens: ptes: empty range '0x2000-0x1000': START must be below END$" \
+	"" -- ptes 1 0x2000-0x1000
+check "ptes --explain" 2 "^mmlens: ptes: unrecognized option '--explain'$" "" -- ptes --explain 1
+check "frame bad PFN" 2 "^mmlens: frame: invalid PFN 'x' " "" -- frame x
+check "frame without PFN" 2 '^mmlens: frame: missing argument$' "" -- frame
+check "walk --help" 0 "" '^usage: mmlens walk \[--json\] \[--explain\] PID VA$' -- walk --help
+check "ptes --help" 0 "" '^usage: mmlens ptes \[--json\] \[--runs\] \[--check\] PID \[RANGE\]$' \
+	-- ptes --help
+check "--help lists translate" 0 "" '^  translate +walk the page tables' -- --help
 check "no arguments" 2 "$usage" "" --
 check "unknown command" 2 '^mmlens: frobnicate: unknown command$' "" -- frobnicate
 check "unknown command usage" 2 "$usage" "" -- frobnicate

@@ -5,6 +5,7 @@
  * tests/run.sh to count; exits 1 if any failed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +14,24 @@
 #include <sys/stat.h>
 
 #include <linux/genetlink.h>
+#include <linux/kernel-page-flags.h>
 #include <netlink/genl/ctrl.h>
 
 #include <linux/mmlens.h>
 
-#include "output.h"
+#include "check.h"
+#include "fmt.h"
+#include "info.h"
+#include "maps.h"
 #include "mmlens.h"
+#include "names.h"
 #include "nl.h"
+#include "output.h"
+#include "proc.h"
+#include "ptes.h"
+#include "range.h"
 #include "status.h"
+#include "translate.h"
 #include "util.h"
 
 static int failed_checks;
@@ -724,6 +735,12 @@ static void test_cmd_lookup(void)
 
 	cmd = mmlens_cmd_lookup("status");
 	CHECK(cmd && !strcmp(cmd->name, "status") && cmd->run && cmd->help);
+	CHECK(mmlens_cmd_lookup("walk") &&
+	      mmlens_cmd_lookup("walk")->run == mmlens_cmd_lookup("translate")->run);
+	CHECK(mmlens_cmd_lookup("ptes") &&
+	      mmlens_cmd_lookup("ptes")->opts == (MMLENS_OPT_RUNS | MMLENS_OPT_CHECK));
+	CHECK(mmlens_cmd_lookup("info") && mmlens_cmd_lookup("maps") &&
+	      mmlens_cmd_lookup("frame"));
 	CHECK(!mmlens_cmd_lookup("stat"));
 	CHECK(!mmlens_cmd_lookup("statuss"));
 	CHECK(!mmlens_cmd_lookup("STATUS"));
@@ -766,6 +783,1433 @@ static void test_main_usage(void)
 	CHECK(!strncmp(out, "mmlens ", 7) && !err[0]);
 }
 
+/* Formatting. */
+
+static void test_fmt(void)
+{
+	char buf[64], *p;
+
+	p = mmlens_fmt_hex(buf, 0x1a, 4);
+	*p = '\0';
+	CHECK_STR(buf, "001a");
+	p = mmlens_fmt_hex(buf, 0, 1);
+	*p = '\0';
+	CHECK_STR(buf, "0");
+	p = mmlens_fmt_hex(buf, UINT64_MAX, 12);
+	*p = '\0';
+	CHECK_STR(buf, "ffffffffffffffff");
+	p = mmlens_fmt_0x(buf, 0x7ffd5c3a1e28ULL);
+	*p = '\0';
+	CHECK_STR(buf, "0x7ffd5c3a1e28");
+	p = mmlens_fmt_u64(buf, UINT64_MAX);
+	*p = '\0';
+	CHECK_STR(buf, "18446744073709551615");
+	p = mmlens_fmt_u64(buf, 0);
+	*p = '\0';
+	CHECK_STR(buf, "0");
+	p = mmlens_fmt_pgsize(buf, 4096);
+	p = mmlens_fmt_col(p, buf, 4);
+	p = mmlens_fmt_pgsize(p, 2 << 20);
+	*p++ = ' ';
+	p = mmlens_fmt_pgsize(p, 1 << 30);
+	*p++ = ' ';
+	p = mmlens_fmt_pgsize(p, 1000);
+	*p = '\0';
+	CHECK_STR(buf, "4K   2M 1G 1000");
+
+	CHECK_STR(mmlens_human(buf, sizeof(buf), 100), "100 B");
+	CHECK_STR(mmlens_human(buf, sizeof(buf), 4096), "4 KiB");
+	CHECK_STR(mmlens_human(buf, sizeof(buf), 1536ULL << 20), "1.5 GiB");
+	CHECK_STR(mmlens_human(buf, sizeof(buf), 1ULL << 38), "256 GiB");
+	CHECK_STR(mmlens_human(buf, sizeof(buf), 1ULL << 57), "128 PiB");
+}
+
+static void test_out_buffer(void)
+{
+	static struct mmlens_out o;
+	char *buf = NULL, big[300 * 1024];
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	f = open_memstream(&buf, &len);
+	CHECK(f);
+	if (!f)
+		return;
+	mmlens_out_init(&o, f);
+	for (i = 0; i < 100000; i++)
+		mmlens_out_write(&o, "0123456789", 10);
+	memset(big, 'b', sizeof(big));
+	mmlens_out_write(&o, big, sizeof(big));
+	mmlens_out_write(&o, "end", 3);
+	CHECK(mmlens_out_flush(&o) == 0);
+	CHECK(!fclose(f));
+	CHECK(len == 1000000 + sizeof(big) + 3);
+	CHECK(buf && !memcmp(buf + 999990, "0123456789b", 11));
+	CHECK(buf && !memcmp(buf + len - 4, "bend", 4));
+	free(buf);
+}
+
+/* Names. */
+
+static void test_flag_names(void)
+{
+	char buf[512];
+	struct json_object *arr;
+	int bit;
+
+	mmlens_flag_names(buf, sizeof(buf), mmlens_entry_flag_names,
+			  MMLENS_F_PRESENT | MMLENS_F_RW | MMLENS_F_NX |
+			  MMLENS_F_EXCLUSIVE, ',');
+	CHECK_STR(buf, "present,rw,nx,exclusive");
+	mmlens_flag_names(buf, sizeof(buf), mmlens_entry_flag_names,
+			  MMLENS_F_PRESENT | (1ULL << 40), ',');
+	CHECK_STR(buf, "present,bit40");
+	mmlens_flag_names(buf, sizeof(buf), mmlens_entry_flag_names, 0, ',');
+	CHECK_STR(buf, "");
+	/* Every flag of the header has a name. */
+	for (bit = 0; bit <= 27; bit++) {
+		mmlens_flag_names(buf, sizeof(buf), mmlens_entry_flag_names,
+				  1ULL << bit, ',');
+		CHECK(buf[0] && strncmp(buf, "bit", 3));
+	}
+	mmlens_flag_names(buf, sizeof(buf), mmlens_entry_flag_names,
+			  MMLENS_F_SOFT_DIRTY | MMLENS_F_HAS_FRAME, '|');
+	CHECK_STR(buf, "soft_dirty|has_frame");
+
+	mmlens_flag_names(buf, sizeof(buf), mmlens_kpf_names,
+			  (1ULL << KPF_ANON) | (1ULL << KPF_THP) | (1ULL << 32) |
+			  (1ULL << KPF_LOCKED), ',');
+	CHECK_STR(buf, "locked,anon,thp,reserved");
+	mmlens_flag_names(buf, sizeof(buf), mmlens_kpf_names, 1ULL << 63, ',');
+	CHECK_STR(buf, "bit63");
+
+	mmlens_flag_names(buf, sizeof(buf), mmlens_vm_flag_names,
+			  0x80000000ULL | 0x100073ULL, ',');
+	CHECK_STR(buf, "read,write,mayread,maywrite,mayexec,account,mergeable");
+	mmlens_flag_names(buf, sizeof(buf), mmlens_vm_flag_names,
+			  0x100ULL | 0x400ULL | 0x2000ULL | 0x4000ULL | 0x40000ULL |
+			  0x200000ULL | 0x400000ULL | 0x20000000ULL | 0x40000000ULL |
+			  (1ULL << 37), ',');
+	CHECK_STR(buf, "growsdown,pfnmap,locked,io,dontexpand,noreserve,hugetlb,"
+		  "hugepage,nohugepage,bit37");
+
+	/* Cut short, still terminated. */
+	mmlens_flag_names(buf, 6, mmlens_entry_flag_names,
+			  MMLENS_F_PRESENT | MMLENS_F_RW, ',');
+	CHECK_STR(buf, "prese");
+
+	arr = mmlens_json_flags(mmlens_kpf_names, (1ULL << KPF_LRU) | (1ULL << 42));
+	CHECK(arr && json_object_array_length(arr) == 2);
+	if (arr && json_object_array_length(arr) == 2) {
+		CHECK_STR(json_object_get_string(json_object_array_get_idx(arr, 0)), "lru");
+		CHECK_STR(json_object_get_string(json_object_array_get_idx(arr, 1)), "arch_3");
+	}
+	json_object_put(arr);
+}
+
+static void test_kind_names(void)
+{
+	char perms[5];
+
+	CHECK_STR(mmlens_level_name(MMLENS_LEVEL_PGD), "pgd");
+	CHECK_STR(mmlens_level_name(MMLENS_LEVEL_P4D), "p4d");
+	CHECK_STR(mmlens_level_name(MMLENS_LEVEL_PTE), "pte");
+	CHECK_STR(mmlens_level_name(99), "?");
+	CHECK_STR(mmlens_kind_name(MMLENS_KIND_PROT_NONE), "prot_none");
+	CHECK_STR(mmlens_kind_name(MMLENS_KIND_HWPOISON), "hwpoison");
+	CHECK_STR(mmlens_kind_name(MMLENS_KIND_HWPOISON + 1), "?");
+	CHECK_STR(mmlens_vma_kind_name(MMLENS_VMA_VVAR), "vvar");
+	CHECK_STR(mmlens_vma_kind_name(MMLENS_VMA_SPECIAL + 1), "?");
+	mmlens_vm_perms(perms, MMLENS_VM_READ | MMLENS_VM_WRITE | MMLENS_VM_MAYSHARE);
+	CHECK_STR(perms, "rw-s");
+	mmlens_vm_perms(perms, MMLENS_VM_READ | MMLENS_VM_EXEC);
+	CHECK_STR(perms, "r-xp");
+	mmlens_vm_perms(perms, 0);
+	CHECK_STR(perms, "---p");
+}
+
+/* /proc files. */
+
+static void test_pagemap_decode(void)
+{
+	struct mmlens_pagemap pm;
+
+	mmlens_pagemap_decode(0x8100000000012345ULL, &pm);
+	CHECK(pm.present && !pm.swapped && pm.exclusive && !pm.soft_dirty);
+	CHECK(!pm.file && !pm.uffd_wp && pm.pfn == 0x12345);
+
+	mmlens_pagemap_decode(0xa280000000000001ULL, &pm);
+	CHECK(pm.present && pm.file && pm.uffd_wp && pm.soft_dirty);
+	CHECK(!pm.exclusive && pm.pfn == 1);
+
+	mmlens_pagemap_decode((1ULL << 62) | (0x1234ULL << 5) | 3, &pm);
+	CHECK(!pm.present && pm.swapped && pm.swap_type == 3);
+	CHECK(pm.swap_offset == 0x1234 && pm.pfn == 0);
+
+	mmlens_pagemap_decode((1ULL << 62) | (((1ULL << 50) - 1) << 5) | 31, &pm);
+	CHECK(pm.swap_type == 31 && pm.swap_offset == (1ULL << 50) - 1);
+
+	mmlens_pagemap_decode(1ULL << 55, &pm);
+	CHECK(!pm.present && !pm.swapped && pm.soft_dirty && pm.pfn == 0);
+
+	mmlens_pagemap_decode(0, &pm);
+	CHECK(!pm.present && !pm.swapped && !pm.soft_dirty && pm.raw == 0);
+}
+
+static const char maps_fixture[] =
+	"55d0e0a00000-55d0e0a02000 r--p 00000000 fe:00 1234                       /usr/bin/mmlens-fixture\n"
+	"55d0e0a02000-55d0e0a05000 r-xp 00002000 fe:00 1234                       /usr/bin/mmlens-fixture\n"
+	"55d0e0a05000-55d0e0a06000 rw-p 00005000 fe:00 1234                       /usr/bin/mmlens-fixture\n"
+	"55d0e0a06000-55d0e0a07000 rw-p 00000000 00:00 0 \n"
+	"55d0e1000000-55d0e1021000 rw-p 00000000 00:00 0                          [heap]\n"
+	"7f0000000000-7f0000001000 r--p 00000000 fe:00 99                         /opt/with space/lib.so\n"
+	"7f0000001000-7f0000002000 ---p 00001000 fe:00 99                         /opt/with space/lib.so\n"
+	"7f0000003000-7f0000004000 rw-s 00002000 fe:00 99                         /opt/with space/lib.so\n"
+	"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n"
+	"7ffd00100000-7ffd00102000 r-xp 00000000 00:00 0                          [vdso]\n"
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+
+static char fixture_dir[64];
+
+/* Writes text to a new file in fixture_dir; returns its path (static). */
+static const char *fixture(const char *name, const char *text)
+{
+	static char path[128];
+	FILE *f;
+
+	if (!fixture_dir[0]) {
+		strcpy(fixture_dir, "/tmp/mmlens-unit-XXXXXX");
+		if (!mkdtemp(fixture_dir))
+			return "/nonexistent";
+	}
+	snprintf(path, sizeof(path), "%s/%s", fixture_dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return "/nonexistent";
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_maps_parse(void)
+{
+	struct mmlens_maps maps;
+	const struct mmlens_map *m;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s", fixture("maps", maps_fixture));
+	CHECK(mmlens_maps_load(path, &maps) == 0);
+	CHECK(maps.n == 11);
+	if (maps.n != 11)
+		return;
+	CHECK(maps.v[0].start == 0x55d0e0a00000ULL && maps.v[0].end == 0x55d0e0a02000ULL);
+	CHECK_STR(maps.v[0].perms, "r--p");
+	CHECK_STR(maps.v[0].path, "/usr/bin/mmlens-fixture");
+	CHECK(maps.v[1].offset == 0x2000);
+	CHECK(maps.v[3].path == NULL);
+	CHECK_STR(maps.v[5].path, "/opt/with space/lib.so");
+	CHECK(maps.v[10].start == 0xffffffffff600000ULL);
+
+	m = mmlens_maps_find(&maps, 0x55d0e1000fffULL);
+	CHECK(m && m == &maps.v[4]);
+	CHECK(!mmlens_maps_find(&maps, 0x7f0000002000ULL));
+	CHECK(!mmlens_maps_find(&maps, 0));
+	CHECK(mmlens_maps_find(&maps, 0x7ffd00101000ULL) == &maps.v[9]);
+
+	CHECK(mmlens_map_kind(&maps.v[0]) == MMLENS_VMA_FILE);
+	CHECK(mmlens_map_kind(&maps.v[3]) == MMLENS_VMA_ANON);
+	CHECK(mmlens_map_kind(&maps.v[4]) == MMLENS_VMA_HEAP);
+	CHECK(mmlens_map_kind(&maps.v[8]) == MMLENS_VMA_STACK);
+	CHECK(mmlens_map_kind(&maps.v[9]) == MMLENS_VMA_VDSO);
+	CHECK(mmlens_map_kind(&maps.v[10]) == MMLENS_VMA_SPECIAL);
+	CHECK(mmlens_map_vm_flags(&maps.v[1]) == (MMLENS_VM_READ | MMLENS_VM_EXEC));
+	CHECK(mmlens_map_vm_flags(&maps.v[7]) == (MMLENS_VM_READ | MMLENS_VM_WRITE |
+						  MMLENS_VM_SHARED | MMLENS_VM_MAYSHARE));
+	mmlens_maps_free(&maps);
+
+	CHECK(mmlens_maps_load(fixture("bad", "55d0e0a00000 r--p\n"), &maps) == -EBADMSG);
+	CHECK(mmlens_maps_load("/nonexistent/maps", &maps) == -ENOENT);
+}
+
+static void test_range_parse(void)
+{
+	struct mmlens_range r;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s", fixture("maps", maps_fixture));
+
+	CHECK(mmlens_range_parse("all", path, &r) == 0 && r.all && r.n == 0);
+	mmlens_range_free(&r);
+
+	CHECK(mmlens_range_parse("0x1000-0x3000", path, &r) == 0);
+	CHECK(!r.all && r.n == 1 && r.v[0].start == 0x1000 && r.v[0].end == 0x3000);
+	mmlens_range_free(&r);
+	CHECK(mmlens_range_parse("4096-8192", path, &r) == 0);
+	CHECK(r.n == 1 && r.v[0].start == 4096 && r.v[0].end == 8192);
+	mmlens_range_free(&r);
+	CHECK(mmlens_range_parse("0-0x7ffffffff000", "/nonexistent", &r) == 0);
+	CHECK(r.n == 1 && r.v[0].end == 0x7ffffffff000ULL);
+	mmlens_range_free(&r);
+
+	/* A file's mappings, adjacent ones merged, gaps left out. */
+	CHECK(mmlens_range_parse("/usr/bin/mmlens-fixture", path, &r) == 0);
+	CHECK(r.n == 1 && r.v[0].start == 0x55d0e0a00000ULL &&
+	      r.v[0].end == 0x55d0e0a06000ULL);
+	mmlens_range_free(&r);
+	CHECK(mmlens_range_parse("/opt/with space/lib.so", path, &r) == 0);
+	CHECK(r.n == 2);
+	if (r.n == 2) {
+		CHECK(r.v[0].start == 0x7f0000000000ULL && r.v[0].end == 0x7f0000002000ULL);
+		CHECK(r.v[1].start == 0x7f0000003000ULL && r.v[1].end == 0x7f0000004000ULL);
+	}
+	mmlens_range_free(&r);
+	CHECK(mmlens_range_parse("[heap]", path, &r) == 0);
+	CHECK(r.n == 1 && r.v[0].start == 0x55d0e1000000ULL && r.v[0].end == 0x55d0e1021000ULL);
+	mmlens_range_free(&r);
+	CHECK(mmlens_range_parse("[stack]", path, &r) == 0);
+	CHECK(r.n == 1 && r.v[0].start == 0x7ffd00000000ULL);
+	mmlens_range_free(&r);
+	CHECK(mmlens_range_parse("[vdso]", path, &r) == 0 && r.n == 1);
+	mmlens_range_free(&r);
+
+	/* Errors. */
+	CHECK(mmlens_range_parse("0x3000-0x1000", path, &r) == -ERANGE);
+	CHECK(mmlens_range_parse("0x1000-0x1000", path, &r) == -ERANGE);
+	CHECK(mmlens_range_parse("junk", path, &r) == -EINVAL);
+	CHECK(mmlens_range_parse("0x1000-", path, &r) == -EINVAL);
+	CHECK(mmlens_range_parse("-0x1000", path, &r) == -EINVAL);
+	CHECK(mmlens_range_parse("0x1000-0x2000-0x3000", path, &r) == -EINVAL);
+	CHECK(mmlens_range_parse("0x1g00-0x2000", path, &r) == -EINVAL);
+	CHECK(mmlens_range_parse("[heap", path, &r) == -EINVAL);
+	CHECK(mmlens_range_parse("no/such/relative/file", path, &r) == -EINVAL);
+	CHECK(mmlens_range_parse("[nosuch]", path, &r) == -ENOENT);
+	CHECK(mmlens_range_parse("/usr/bin/not-mapped", path, &r) == -ENOENT);
+	/* Exists here, but is not mapped there. */
+	CHECK(mmlens_range_parse("tests/unit.c", path, &r) == -ENOENT);
+	CHECK(mmlens_range_parse("[heap]", "/nonexistent/maps", &r) == -ESRCH);
+	CHECK(r.n == 0 && !r.v);
+}
+
+static void test_smaps_and_status(void)
+{
+	static const char smaps[] =
+		"55d0e1000000-55d0e1021000 rw-p 00000000 00:00 0                          [heap]\n"
+		"Size:                132 kB\n"
+		"Rss:                  16 kB\n"
+		"Swap:                  8 kB\n"
+		"AnonHugePages:         0 kB\n"
+		"VmFlags: rd wr mr mw me ac sd\n"
+		"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n"
+		"Rss:                  12 kB\n"
+		"Swap:                  0 kB\n";
+	const struct mmlens_smaps_vma *v;
+	struct mmlens_proc_mm mm;
+	struct mmlens_smaps s;
+
+	CHECK(mmlens_smaps_load(fixture("smaps", smaps), &s) == 0);
+	CHECK(s.n == 2);
+	v = mmlens_smaps_find(&s, 0x55d0e1000000ULL);
+	CHECK(v && v->rss_kb == 16 && v->swap_kb == 8 && v->end == 0x55d0e1021000ULL);
+	v = mmlens_smaps_find(&s, 0x7ffd00000000ULL);
+	CHECK(v && v->rss_kb == 12 && v->swap_kb == 0);
+	CHECK(!mmlens_smaps_find(&s, 0x1000));
+	mmlens_smaps_free(&s);
+
+	CHECK(mmlens_smaps_load("/proc/self/smaps", &s) == 0 && s.n > 3);
+	mmlens_smaps_free(&s);
+
+	CHECK(mmlens_proc_mm_load("/proc/self", &mm) == 0);
+	CHECK(mm.pid == getpid() && mm.tgid == getpid());
+	CHECK(!strcmp(mm.comm, "unit-asan") || mm.comm[0]);
+	CHECK(mm.vm_pte > 0 && mm.vm_rss > 0 && mm.vm_size >= mm.vm_rss);
+	CHECK(mm.start_code && mm.start_code < mm.end_code);
+	CHECK(mm.start_stack && mm.min_flt > 0);
+	CHECK(mmlens_proc_mm_load("/nonexistent", &mm) == -ENOENT);
+}
+
+/* Translate. */
+
+static void test_va_split(void)
+{
+	struct mmlens_va_split s;
+
+	mmlens_va_split(0x7ffd5c3a1e28ULL, 4, &s);
+	CHECK(s.levels == 4 && s.pgd_shift == 39);
+	CHECK(s.pgd == 255 && s.p4d == 0 && s.pud == 501 && s.pmd == 225);
+	CHECK(s.pte == 417 && s.offset == 0xe28);
+
+	mmlens_va_split(0x34567d5c3a1e28ULL, 5, &s);
+	CHECK(s.levels == 5 && s.pgd_shift == 48);
+	CHECK(s.pgd == 52 && s.p4d == 172 && s.pud == 501 && s.pmd == 225);
+	CHECK(s.pte == 417 && s.offset == 0xe28);
+
+	mmlens_va_split(0x00fffffffffff000ULL, 5, &s);
+	CHECK(s.pgd == 255 && s.p4d == 511 && s.pte == 511 && s.offset == 0);
+	mmlens_va_split(0x1000, 4, &s);
+	CHECK(s.pgd == 0 && s.pud == 0 && s.pmd == 0 && s.pte == 1);
+}
+
+/* How build_walk() ends the walk. */
+enum walk_variant {
+	WALK_PRESENT,		/* 4-level, a 4 KiB page */
+	WALK_EMPTY_PUD,		/* nothing below the pgd entry */
+	WALK_SWAP,
+	WALK_HUGE,		/* a 2 MiB leaf */
+	WALK_NO_KIND,		/* malformed */
+	WALK_SIX_LEVELS,	/* malformed */
+};
+
+static void put_level(struct nl_msg *msg, unsigned int level, unsigned int index,
+		      unsigned int shift, uint64_t table, uint64_t entry,
+		      uint64_t flags, bool folded, int *ret)
+{
+	struct nlattr *nest = nla_nest_start(msg, MMLENS_A_WALK_LEVEL);
+
+	*ret |= !nest;
+	*ret |= nla_put_u32(msg, MMLENS_A_LEVEL_LEVEL, level);
+	*ret |= nla_put_u32(msg, MMLENS_A_LEVEL_INDEX, index);
+	*ret |= nla_put_u32(msg, MMLENS_A_LEVEL_SHIFT, shift);
+	*ret |= nla_put_u64(msg, MMLENS_A_LEVEL_TABLE_PA, table);
+	*ret |= nla_put_u64(msg, MMLENS_A_LEVEL_ENTRY, entry);
+	*ret |= nla_put_u64(msg, MMLENS_A_LEVEL_FLAGS, flags);
+	if (folded)
+		*ret |= nla_put_flag(msg, MMLENS_A_LEVEL_FOLDED);
+	if (nest)
+		nla_nest_end(msg, nest);
+}
+
+#define UPPER_FLAGS (MMLENS_F_PRESENT | MMLENS_F_RW | MMLENS_F_USER | \
+		     MMLENS_F_ACCESSED | MMLENS_F_DIRTY)
+#define LEAF_FLAGS (UPPER_FLAGS | MMLENS_F_NX | MMLENS_F_SOFT_DIRTY | \
+		    MMLENS_F_WRITE | MMLENS_F_KERNEL_DIRTY | MMLENS_F_HAS_FRAME | \
+		    MMLENS_F_EXCLUSIVE)
+
+static struct nl_msg *build_walk(enum walk_variant v)
+{
+	const uint64_t va = 0x7ffd5c3a1e28ULL;
+	struct nl_msg *msg;
+	struct nlattr *nest;
+	int ret = 0, i;
+
+	msg = nlmsg_alloc();
+	if (!msg || !genlmsg_put(msg, 0, 0, 0x20, 0, 0, MMLENS_CMD_TRANSLATE,
+				 MMLENS_GENL_VERSION))
+		goto fail;
+	ret |= nla_put_u32(msg, MMLENS_A_WALK_PID, 1234);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_VA, va);
+	ret |= nla_put_u32(msg, MMLENS_A_WALK_PAGING_LEVELS, 4);
+	put_level(msg, MMLENS_LEVEL_PGD, 255, 39, 0x10a3b4000ULL,
+		  0x000000012345f067ULL, UPPER_FLAGS, false, &ret);
+	put_level(msg, MMLENS_LEVEL_P4D, 255, 39, 0x10a3b4000ULL,
+		  0x000000012345f067ULL, UPPER_FLAGS, true, &ret);
+	if (v == WALK_EMPTY_PUD) {
+		put_level(msg, MMLENS_LEVEL_PUD, 501, 30, 0x12345f000ULL, 0, 0,
+			  false, &ret);
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_LEAF_LEVEL, MMLENS_LEVEL_PUD);
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_KIND, MMLENS_KIND_NONE);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_ENTRY, 0);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_FLAGS, 0);
+		goto done;
+	}
+	put_level(msg, MMLENS_LEVEL_PUD, 501, 30, 0x12345f000ULL,
+		  0x0000000123460067ULL, UPPER_FLAGS, false, &ret);
+	if (v == WALK_HUGE) {
+		put_level(msg, MMLENS_LEVEL_PMD, 225, 21, 0x123460000ULL,
+			  0x80000000566000e7ULL, LEAF_FLAGS | MMLENS_F_PSE, false, &ret);
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_LEAF_LEVEL, MMLENS_LEVEL_PMD);
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_KIND, MMLENS_KIND_PRESENT);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_ENTRY, 0x80000000566000e7ULL);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_FLAGS, LEAF_FLAGS | MMLENS_F_PSE);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_PFN, 0x56600);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_PAGE_SIZE, 2 << 20);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_PA, 0x567a1e28ULL);
+		goto done;
+	}
+	put_level(msg, MMLENS_LEVEL_PMD, 225, 21, 0x123460000ULL,
+		  0x0000000123461067ULL, UPPER_FLAGS, false, &ret);
+	if (v == WALK_SWAP) {
+		put_level(msg, MMLENS_LEVEL_PTE, 417, 12, 0x123461000ULL,
+			  0x00000000000a3400ULL, MMLENS_F_SOFT_DIRTY, false, &ret);
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_LEAF_LEVEL, MMLENS_LEVEL_PTE);
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_KIND, MMLENS_KIND_SWAP);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_ENTRY, 0x00000000000a3400ULL);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_FLAGS, MMLENS_F_SOFT_DIRTY);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_PAGE_SIZE, 4096);
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_SWAP_TYPE, 1);
+		ret |= nla_put_u64(msg, MMLENS_A_WALK_SWAP_OFFSET, 0x51a);
+		goto done;
+	}
+	put_level(msg, MMLENS_LEVEL_PTE, 417, 12, 0x123461000ULL,
+		  0x8000000056789867ULL, LEAF_FLAGS, false, &ret);
+	if (v == WALK_SIX_LEVELS)
+		for (i = 0; i < 2; i++)
+			put_level(msg, MMLENS_LEVEL_PTE, 1, 12, 0, 0, 0, false, &ret);
+	ret |= nla_put_u32(msg, MMLENS_A_WALK_LEAF_LEVEL, MMLENS_LEVEL_PTE);
+	if (v != WALK_NO_KIND)
+		ret |= nla_put_u32(msg, MMLENS_A_WALK_KIND, MMLENS_KIND_PRESENT);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_ENTRY, 0x8000000056789867ULL);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_FLAGS, LEAF_FLAGS);
+	ret |= nla_put_u32(msg, MMLENS_A_WALK_PKEY, 0);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_PFN, 0x56789);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_PAGE_SIZE, 4096);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_PA, 0x56789e28ULL);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_VMA_START, 0x7ffd5c382000ULL);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_VMA_END, 0x7ffd5c3a3000ULL);
+	ret |= nla_put_u64(msg, MMLENS_A_WALK_VMA_FLAGS, 0x100173);
+	nest = nla_nest_start(msg, MMLENS_A_WALK_FRAME);
+	ret |= !nest;
+	ret |= nla_put_u64(msg, MMLENS_A_FRAME_PFN, 0x56789);
+	ret |= nla_put_u32(msg, MMLENS_A_FRAME_REFCOUNT, 2);
+	ret |= nla_put_u32(msg, MMLENS_A_FRAME_MAPCOUNT, 1);
+	ret |= nla_put_u32(msg, MMLENS_A_FRAME_FOLIO_MAPCOUNT, 1);
+	ret |= nla_put_u32(msg, MMLENS_A_FRAME_ORDER, 0);
+	ret |= nla_put_u64(msg, MMLENS_A_FRAME_FLAGS,
+			   (1ULL << KPF_UPTODATE) | (1ULL << KPF_LRU) |
+			   (1ULL << KPF_MMAP) | (1ULL << KPF_ANON) |
+			   (1ULL << KPF_SWAPBACKED));
+	ret |= nla_put_u32(msg, MMLENS_A_FRAME_NID, 0);
+	if (nest)
+		nla_nest_end(msg, nest);
+done:
+	if (ret)
+		goto fail;
+	return msg;
+fail:
+	printf("#   cannot build a walk message\n");
+	failed_checks++;
+	nlmsg_free(msg);
+	return NULL;
+}
+
+/* Parses a canned walk; pm is its pagemap entry. */
+static int parse_walk(enum walk_variant v, uint64_t pm, struct mmlens_walk *w)
+{
+	struct nl_msg *msg = build_walk(v);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = mmlens_walk_parse(msg, w);
+	nlmsg_free(msg);
+	w->pid = 1234;
+	mmlens_pagemap_decode(pm, &w->pagemap);
+	return ret;
+}
+
+#define PM_OK 0x8180000000056789ULL	/* present, exclusive, soft-dirty */
+
+static void test_walk_parse(void)
+{
+	struct mmlens_walk w;
+	struct mmlens_pte rec;
+
+	CHECK(parse_walk(WALK_PRESENT, PM_OK, &w) == 0);
+	CHECK(w.module && w.va == 0x7ffd5c3a1e28ULL && w.paging_levels == 4);
+	CHECK(w.nr_levels == 5 && w.levels[1].folded && !w.levels[0].folded);
+	CHECK(w.levels[2].level == MMLENS_LEVEL_PUD && w.levels[2].index == 501);
+	CHECK(w.kind == MMLENS_KIND_PRESENT && w.leaf_level == MMLENS_LEVEL_PTE);
+	CHECK(w.has_pfn && w.pfn == 0x56789 && w.has_pa && w.pa == 0x56789e28ULL);
+	CHECK(w.has_frame && w.frame.refcount == 2 && w.frame.mapcount == 1);
+	CHECK(w.has_vma && w.vma_flags == 0x100173 && !w.has_swap);
+	CHECK(mmlens_walk_to_pte(&w, &rec));
+	CHECK(rec.va == 0x7ffd5c3a1000ULL && rec.page_shift == 12 && rec.nr == 1);
+	CHECK(rec.pfn == 0x56789 && rec.mapcount == 1 && rec.refcount == 2);
+
+	CHECK(parse_walk(WALK_HUGE, 0, &w) == 0);
+	CHECK(w.page_size == 2 << 20 && w.leaf_level == MMLENS_LEVEL_PMD);
+	CHECK(mmlens_walk_to_pte(&w, &rec) && rec.va == 0x7ffd5c200000ULL);
+	CHECK(rec.page_shift == 21);
+
+	CHECK(parse_walk(WALK_EMPTY_PUD, 0, &w) == 0);
+	CHECK(w.kind == MMLENS_KIND_NONE && w.nr_levels == 3);
+	/* No PAGE_SIZE: the span of the level the walk stopped at. */
+	CHECK(w.page_size == 1 << 30);
+	CHECK(!mmlens_walk_to_pte(&w, &rec));
+
+	CHECK(parse_walk(WALK_SWAP, 0, &w) == 0);
+	CHECK(w.has_swap && w.swap_type == 1 && w.swap_offset == 0x51a && !w.has_pfn);
+
+	CHECK(parse_walk(WALK_NO_KIND, 0, &w) == -EBADMSG);
+	CHECK(parse_walk(WALK_SIX_LEVELS, 0, &w) == -EBADMSG);
+}
+
+static char *capture_walk(void (*fn)(FILE *, const struct mmlens_walk *),
+			  const struct mmlens_walk *w)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fn(f, w);
+	fclose(f);
+	return buf;
+}
+
+/* Every line fits a projector's 80 columns. */
+static bool fits_80(const char *text)
+{
+	const char *nl;
+
+	for (; *text; text = nl + 1) {
+		nl = strchr(text, '\n');
+		if (!nl || nl - text > 80)
+			return false;
+	}
+	return true;
+}
+
+static void test_walk_explain(void)
+{
+	static const char golden[] =
+		"Walking the page tables of pid 1234 for virtual address 0x7ffd5c3a1e28\n"
+		"(4-level paging; each table is one 4 KiB page of 512 entries of 8 bytes)\n"
+		"\n"
+		"  va bits   47..39  38..30  29..21  20..12  11..0\n"
+		"            pgd     pud     pmd     pte     offset\n"
+		"  index     255     501     225     417     0xe28\n"
+		"  (4-level paging: no p4d level, the pgd entry stands for it)\n"
+		"\n"
+		"  CR3 -> pgd table at 0x10a3b4000\n"
+		"            |\n"
+		"            v\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"  | PGD[255] at 0x10a3b4000 + 255*8 = 0x10a3b47f8                              |\n"
+		"  |   entry 0x000000012345f067: present,rw,user,accessed,dirty                 |\n"
+		"  |   next table: pfn 0x12345f << 12 = 0x12345f000 (the pud table)             |\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"            |\n"
+		"            v\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"  | PUD[501] at 0x12345f000 + 501*8 = 0x12345ffa8                              |\n"
+		"  |   entry 0x0000000123460067: present,rw,user,accessed,dirty                 |\n"
+		"  |   next table: pfn 0x123460 << 12 = 0x123460000 (the pmd table)             |\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"            |\n"
+		"            v\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"  | PMD[225] at 0x123460000 + 225*8 = 0x123460708                              |\n"
+		"  |   entry 0x0000000123461067: present,rw,user,accessed,dirty                 |\n"
+		"  |   next table: pfn 0x123461 << 12 = 0x123461000 (the pte table)             |\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"            |\n"
+		"            v\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"  | PTE[417] at 0x123461000 + 417*8 = 0x123461d08                              |\n"
+		"  |   entry 0x8000000056789867: present,rw,user,accessed,dirty,nx,soft_dirty,  |\n"
+		"  |         write,kernel_dirty,has_frame,exclusive                             |\n"
+		"  |   present: the MMU translates through it                                   |\n"
+		"  |   frame: pfn 0x56789 << 12 = 0x56789000 (a 4 KiB page)                     |\n"
+		"  +----------------------------------------------------------------------------+\n"
+		"            |\n"
+		"            v\n"
+		"  pa = frame 0x56789000 + offset 0xe28 (va bits 11..0) = 0x56789e28\n";
+	struct mmlens_walk w;
+	char *text;
+
+	CHECK(parse_walk(WALK_PRESENT, PM_OK, &w) == 0);
+	text = capture_walk(mmlens_walk_explain, &w);
+	CHECK(text);
+	if (!text)
+		return;
+	CHECK_STR(text, golden);
+	CHECK(fits_80(text));
+	free(text);
+
+	/* A 2 MiB leaf: the offset is 21 bits. */
+	CHECK(parse_walk(WALK_HUGE, 0, &w) == 0);
+	text = capture_walk(mmlens_walk_explain, &w);
+	CHECK(text && strstr(text, "  | PMD[225] at 0x123460000 + 225*8 = 0x123460708"));
+	CHECK(text && strstr(text, "frame: pfn 0x56600 << 12 = 0x56600000 (a 2 MiB page)"));
+	CHECK(text && strstr(text, "  pa = frame 0x56600000 + offset 0x1a1e28 (va bits "
+			     "20..0) = 0x567a1e28\n"));
+	CHECK(text && !strstr(text, "PTE["));
+	CHECK(text && fits_80(text));
+	free(text);
+
+	/* The walk stops at an empty entry. */
+	CHECK(parse_walk(WALK_EMPTY_PUD, 0, &w) == 0);
+	text = capture_walk(mmlens_walk_explain, &w);
+	CHECK(text && strstr(text, "  |   empty: no table below, nothing is mapped in these "
+			     "1 GiB"));
+	CHECK(text && strstr(text, "no physical address: the pud entry is none\n"));
+	CHECK(text && fits_80(text));
+	free(text);
+}
+
+static void test_walk_text(void)
+{
+	struct mmlens_walk w;
+	char *text;
+
+	CHECK(parse_walk(WALK_PRESENT, PM_OK, &w) == 0);
+	text = capture_walk(mmlens_walk_print, &w);
+	CHECK(text && strstr(text, "pid 1234, va 0x7ffd5c3a1e28, 4-level paging\n"));
+	CHECK(text && strstr(text, "index     255     501     225     417     0xe28\n"));
+	CHECK(text && strstr(text, "\np4d        -  folded: the entry above stands for it\n"));
+	CHECK(text && strstr(text, "\npte      417  0x0000000123461000  0x8000000056789867  "
+			     "present,rw,user,accessed,dirty,nx,soft_dirty,"));
+	CHECK(text && strstr(text, "\nleaf:         pte, present\n"));
+	CHECK(text && strstr(text, "\npa:           0x56789e28\n"));
+	CHECK(text && strstr(text, "\npagemap:      0x8180000000056789 present,exclusive,"
+			     "soft_dirty pfn 0x56789\n              agrees with the page tables\n"));
+	CHECK(text && strstr(text, "\n  refcount:        2\n"));
+	free(text);
+
+	/* pagemap sees another frame. */
+	CHECK(parse_walk(WALK_PRESENT, PM_OK + 1, &w) == 0);
+	text = capture_walk(mmlens_walk_print, &w);
+	CHECK(text && strstr(text, "note: pagemap disagrees: pfn: mmlens 0x56789, "
+			     "pagemap 0x5678a\n"));
+	free(text);
+
+	CHECK(parse_walk(WALK_SWAP, (1ULL << 62) | (1ULL << 55) | (0x51aULL << 5) | 1, &w) == 0);
+	text = capture_walk(mmlens_walk_print, &w);
+	CHECK(text && strstr(text, "\nswap:         type 1, offset 0x51a\n"));
+	CHECK(text && strstr(text, "agrees with the page tables"));
+	free(text);
+}
+
+/* The type of key in obj, or json_type_null for a missing one too. */
+static json_type key_type(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return (json_type)-1;
+	return json_object_get_type(v);
+}
+
+static struct json_object *key(struct json_object *obj, const char *k)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(obj, k, &v);
+	return v;
+}
+
+/* Serializes obj and parses it back, as a consumer would see it. */
+static struct json_object *round_trip(struct json_object *obj)
+{
+	struct json_object *back = NULL;
+
+	if (obj)
+		back = json_tokener_parse(json_object_to_json_string(obj));
+	json_object_put(obj);
+	CHECK(back);
+	return back;
+}
+
+static bool is_hex(struct json_object *v)
+{
+	const char *s = json_object_get_string(v);
+
+	return json_object_is_type(v, json_type_string) && s && !strncmp(s, "0x", 2) &&
+	       s[2] && strspn(s + 2, "0123456789abcdef") == strlen(s + 2);
+}
+
+static void check_pagemap_json(struct json_object *pm)
+{
+	static const char *const bools[] = {
+		"present", "swapped", "file", "exclusive", "soft_dirty",
+	};
+	size_t i;
+
+	CHECK(json_object_is_type(pm, json_type_object));
+	CHECK(is_hex(key(pm, "raw")));
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+		CHECK(key_type(pm, bools[i]) == json_type_boolean);
+	CHECK(key_type(pm, "pfn") == json_type_int || key_type(pm, "pfn") == json_type_null);
+	CHECK(key_type(pm, "swap_type") == json_type_int ||
+	      key_type(pm, "swap_type") == json_type_null);
+	CHECK(key_type(pm, "swap_offset") == json_type_int ||
+	      key_type(pm, "swap_offset") == json_type_null);
+}
+
+static void test_walk_json(void)
+{
+	static const char *const names[] = { "pgd", "p4d", "pud", "pmd", "pte" };
+	struct json_object *obj, *levels, *l, *frame;
+	struct mmlens_walk w;
+	size_t i;
+
+	CHECK(parse_walk(WALK_PRESENT, PM_OK, &w) == 0);
+	obj = round_trip(mmlens_walk_json(&w));
+	if (!obj)
+		return;
+	CHECK_STR(json_object_get_string(key(obj, "va")), "0x7ffd5c3a1e28");
+	levels = key(obj, "levels");
+	CHECK(json_object_is_type(levels, json_type_array) &&
+	      json_object_array_length(levels) == 5);
+	for (i = 0; levels && i < json_object_array_length(levels) && i < 5; i++) {
+		l = json_object_array_get_idx(levels, i);
+		CHECK_STR(json_object_get_string(key(l, "name")), names[i]);
+		CHECK(key_type(l, "index") == json_type_int);
+		CHECK(is_hex(key(l, "table_pa")) && is_hex(key(l, "entry")));
+		CHECK(key_type(l, "flags") == json_type_array);
+		CHECK(key_type(l, "folded") == json_type_boolean);
+		CHECK(json_object_get_boolean(key(l, "folded")) == (i == 1));
+	}
+	l = levels ? json_object_array_get_idx(levels, 4) : NULL;
+	CHECK(l && json_object_get_int(key(l, "index")) == 417);
+	CHECK(l && json_object_array_length(key(l, "flags")) == 11);
+	CHECK(l && !strcmp(json_object_get_string(
+				   json_object_array_get_idx(key(l, "flags"), 0)), "present"));
+	CHECK_STR(json_object_get_string(key(obj, "leaf")), "pte");
+	CHECK_STR(json_object_get_string(key(obj, "kind")), "present");
+	CHECK(key_type(obj, "pfn") == json_type_int &&
+	      json_object_get_int64(key(obj, "pfn")) == 0x56789);
+	CHECK_STR(json_object_get_string(key(obj, "pa")), "0x56789e28");
+	CHECK(json_object_get_int64(key(obj, "page_size")) == 4096);
+	CHECK(key_type(obj, "swap") == json_type_null);
+	frame = key(obj, "frame");
+	CHECK(key_type(frame, "refcount") == json_type_int);
+	CHECK(key_type(frame, "mapcount") == json_type_int);
+	CHECK(key_type(frame, "flags") == json_type_array);
+	CHECK(json_object_array_length(key(frame, "flags")) == 5);
+	check_pagemap_json(key(obj, "pagemap"));
+	CHECK(json_object_get_int64(key(key(obj, "pagemap"), "pfn")) == 0x56789);
+	CHECK(json_object_get_boolean(key(obj, "pagemap_agrees")));
+	CHECK_STR(json_object_get_string(key(key(obj, "vma"), "start")), "0x7ffd5c382000");
+	CHECK(is_hex(key(key(obj, "vma"), "end")));
+	CHECK(key_type(key(obj, "vma"), "flags") == json_type_array);
+	json_object_put(obj);
+
+	CHECK(parse_walk(WALK_EMPTY_PUD, 0, &w) == 0);
+	obj = round_trip(mmlens_walk_json(&w));
+	CHECK(key_type(obj, "leaf") == json_type_null);
+	CHECK_STR(json_object_get_string(key(obj, "kind")), "none");
+	CHECK(key_type(obj, "pfn") == json_type_null && key_type(obj, "pa") == json_type_null);
+	CHECK(key_type(obj, "frame") == json_type_null && key_type(obj, "vma") == json_type_null);
+	CHECK(json_object_array_length(key(obj, "levels")) == 3);
+	CHECK(json_object_get_int64(key(obj, "page_size")) == 1 << 30);
+	json_object_put(obj);
+
+	CHECK(parse_walk(WALK_SWAP, 0, &w) == 0);
+	obj = round_trip(mmlens_walk_json(&w));
+	CHECK_STR(json_object_get_string(key(obj, "kind")), "swap");
+	CHECK(json_object_get_int(key(key(obj, "swap"), "type")) == 1);
+	CHECK(json_object_get_int64(key(key(obj, "swap"), "offset")) == 0x51a);
+	CHECK(!json_object_get_boolean(key(obj, "pagemap_agrees")));
+	CHECK(key_type(obj, "pagemap_differences") == json_type_string);
+	json_object_put(obj);
+
+	/* Without the module: pagemap only, no levels. */
+	memset(&w, 0, sizeof(w));
+	w.pid = 7;
+	w.va = 0x1234;
+	mmlens_pagemap_decode(0x8100000000000042ULL, &w.pagemap);
+	obj = round_trip(mmlens_walk_json(&w));
+	CHECK_STR(json_object_get_string(key(obj, "source")), "pagemap");
+	CHECK(json_object_array_length(key(obj, "levels")) == 0);
+	CHECK(key_type(obj, "leaf") == json_type_null);
+	CHECK_STR(json_object_get_string(key(obj, "kind")), "present");
+	CHECK(json_object_get_int64(key(obj, "pfn")) == 0x42);
+	CHECK_STR(json_object_get_string(key(obj, "pa")), "0x42234");
+	CHECK(key_type(obj, "pagemap_agrees") == json_type_null);
+	json_object_put(obj);
+}
+
+/* Ptes. */
+
+static struct mmlens_pte pte(uint64_t va, unsigned int kind, uint64_t pfn,
+			     uint64_t flags, unsigned int shift)
+{
+	struct mmlens_pte r = {
+		.va = va, .pfn = pfn, .flags = flags, .kind = kind, .nr = 1,
+		.level = shift == 12 ? MMLENS_LEVEL_PTE : shift == 21 ?
+			 MMLENS_LEVEL_PMD : MMLENS_LEVEL_PUD,
+		.page_shift = shift, .entry = (pfn << 12) | 0x867,
+	};
+
+	return r;
+}
+
+static void test_ptes_add(void)
+{
+	unsigned char buf[3 * sizeof(struct mmlens_pte) + 4];
+	struct mmlens_pte recs[3];
+	struct mmlens_ptes p = { .n = 0 };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		recs[i] = pte(0x1000 * (i + 1), MMLENS_KIND_PRESENT, 0x100 + i,
+			      MMLENS_F_PRESENT, 12);
+	/* Unaligned, as netlink may place it. */
+	memcpy(buf + 4, recs, sizeof(recs));
+	CHECK(mmlens_ptes_add(&p, buf + 4, sizeof(recs)) == 0);
+	CHECK(mmlens_ptes_add(&p, buf + 4, sizeof(recs)) == 0);
+	CHECK(p.n == 6 && p.v[5].pfn == 0x102 && p.v[3].va == 0x1000);
+	CHECK(mmlens_ptes_add(&p, buf + 4, sizeof(recs) - 1) == -EBADMSG);
+	CHECK(mmlens_ptes_add(&p, buf, 0) == 0 && p.n == 6);
+	mmlens_ptes_free(&p);
+	CHECK(sizeof(struct mmlens_pte) == 72);
+}
+
+static void test_pte_rows(void)
+{
+	struct mmlens_ptes_fmt fmt = { .module = true };
+	struct mmlens_pte r;
+	char line[MMLENS_ROW_MAX];
+	uint64_t pm = 0x8180000000056789ULL;
+	size_t n;
+
+	r = pte(0x7ffd5c3a1000ULL, MMLENS_KIND_PRESENT, 0x56789, LEAF_FLAGS, 12);
+	r.entry = 0x8000000056789867ULL;
+	r.mapcount = 1;
+	r.refcount = 2;
+	r.frame_flags = (1ULL << KPF_LRU) | (1ULL << KPF_ANON);
+	n = mmlens_pte_header(line, &fmt);
+	line[n] = '\0';
+	CHECK_STR(line, "VA           LVL KIND      SIZE ENTRY            PFN/SWAP       "
+		  "MAP  REF  PAGEMAP                FLAGS | PAGE FLAGS\n");
+	n = mmlens_pte_row(line, &fmt, &r, &pm);
+	line[n] = '\0';
+	CHECK_STR(line, "7ffd5c3a1000 pte present   4K   8000000056789867 0x56789        "
+		  "1    2    p--xd- 0x56789         present,rw,user,accessed,dirty,nx,"
+		  "soft_dirty,write,kernel_dirty,has_frame,exclusive | lru,anon\n");
+
+	r = pte(0x1000, MMLENS_KIND_SWAP, 0, MMLENS_F_SOFT_DIRTY, 12);
+	r.entry = 0xa3400;
+	r.swap_type = 1;
+	r.swap_offset = 0x51a;
+	n = mmlens_pte_row(line, &fmt, &r, NULL);
+	line[n] = '\0';
+	CHECK_STR(line, "000000001000 pte swap      4K   00000000000a3400 swp 1:0x51a    "
+		  "-    -    -                      soft_dirty\n");
+
+	/* Runs: a range of addresses and of frames. */
+	fmt.runs = true;
+	r = pte(0x200000, MMLENS_KIND_PRESENT, 0x1000, MMLENS_F_PRESENT | MMLENS_F_PSE, 21);
+	r.nr = 3;
+	r.entry = 0x10000e7;
+	n = mmlens_pte_header(line, &fmt);
+	line[n] = '\0';
+	CHECK_STR(line, "START        END          NR     LVL KIND      SIZE ENTRY            "
+		  "PFNS/SWAP                      MAP  REF  PAGEMAP                FLAGS | PAGE FLAGS\n");
+	n = mmlens_pte_row(line, &fmt, &r, NULL);
+	line[n] = '\0';
+	CHECK_STR(line, "000000200000 000000800000 3      pmd present   2M   00000000010000e7 "
+		  "0x1000..0x15ff                 -    -    -                      present,pse\n");
+
+	/* From pagemap alone: no level, entry or refcount. */
+	fmt.module = false;
+	fmt.runs = false;
+	r = pte(0x5000, MMLENS_KIND_PRESENT, 0x77, MMLENS_F_PRESENT | MMLENS_F_HAS_FRAME, 12);
+	r.mapcount = 3;
+	r.frame_flags = 1ULL << KPF_MMAP;
+	pm = 0xa000000000000077ULL;
+	n = mmlens_pte_row(line, &fmt, &r, &pm);
+	line[n] = '\0';
+	CHECK_STR(line, "000000005000 -   present   4K   -                0x77           "
+		  "3    -    p-f--- 0x77            present,has_frame | mmap\n");
+}
+
+static void test_merge_runs(void)
+{
+	struct mmlens_pte r[7];
+	size_t n;
+
+	r[0] = pte(0x1000, MMLENS_KIND_PRESENT, 0x10, MMLENS_F_PRESENT, 12);
+	r[1] = pte(0x2000, MMLENS_KIND_PRESENT, 0x11, MMLENS_F_PRESENT, 12);
+	r[2] = pte(0x3000, MMLENS_KIND_PRESENT, 0x12, MMLENS_F_PRESENT, 12);
+	/* A gap in the addresses. */
+	r[3] = pte(0x5000, MMLENS_KIND_PRESENT, 0x13, MMLENS_F_PRESENT, 12);
+	/* Other flags. */
+	r[4] = pte(0x6000, MMLENS_KIND_PRESENT, 0x14, MMLENS_F_PRESENT | MMLENS_F_RW, 12);
+	/* Swap offsets count up too. */
+	r[5] = pte(0x7000, MMLENS_KIND_SWAP, 0, 0, 12);
+	r[5].swap_offset = 0x40;
+	r[6] = pte(0x8000, MMLENS_KIND_SWAP, 0, 0, 12);
+	r[6].swap_offset = 0x41;
+	n = mmlens_ptes_merge_runs(r, 7);
+	CHECK(n == 4);
+	CHECK(r[0].va == 0x1000 && r[0].nr == 3 && r[0].pfn == 0x10);
+	CHECK(r[1].va == 0x5000 && r[1].nr == 1);
+	CHECK(r[2].va == 0x6000 && r[2].nr == 1);
+	CHECK(r[3].va == 0x7000 && r[3].nr == 2 && r[3].swap_offset == 0x40);
+	CHECK(mmlens_pte_pages(&r[0]) == 3);
+
+	/* Huge leaves: contiguous when the frames follow by 512. */
+	r[0] = pte(0x200000, MMLENS_KIND_PRESENT, 0x1000, MMLENS_F_PRESENT, 21);
+	r[1] = pte(0x400000, MMLENS_KIND_PRESENT, 0x1200, MMLENS_F_PRESENT, 21);
+	r[2] = pte(0x600000, MMLENS_KIND_PRESENT, 0x1201, MMLENS_F_PRESENT, 21);
+	n = mmlens_ptes_merge_runs(r, 3);
+	CHECK(n == 2 && r[0].nr == 2 && mmlens_pte_pages(&r[0]) == 1024);
+}
+
+static void test_pte_json(void)
+{
+	struct mmlens_ptes_fmt fmt = { .module = true };
+	struct json_object *obj;
+	struct mmlens_pte r;
+	uint64_t pm = 0x8180000000056789ULL;
+
+	r = pte(0x7ffd5c3a1000ULL, MMLENS_KIND_PRESENT, 0x56789, LEAF_FLAGS, 12);
+	r.mapcount = 1;
+	r.refcount = 2;
+	r.frame_flags = 1ULL << KPF_ANON;
+	obj = round_trip(mmlens_pte_json(&fmt, &r, &pm));
+	if (!obj)
+		return;
+	CHECK_STR(json_object_get_string(key(obj, "va")), "0x7ffd5c3a1000");
+	CHECK_STR(json_object_get_string(key(obj, "level")), "pte");
+	CHECK_STR(json_object_get_string(key(obj, "kind")), "present");
+	CHECK(is_hex(key(obj, "entry")));
+	CHECK(json_object_get_int64(key(obj, "pfn")) == 0x56789);
+	CHECK(json_object_get_int64(key(obj, "page_size")) == 4096);
+	CHECK(key_type(obj, "flags") == json_type_array);
+	CHECK(key_type(obj, "swap") == json_type_null);
+	CHECK(json_object_get_int(key(obj, "mapcount")) == 1);
+	CHECK(json_object_get_int(key(obj, "refcount")) == 2);
+	CHECK(json_object_array_length(key(obj, "page_flags")) == 1);
+	check_pagemap_json(key(obj, "pagemap"));
+	CHECK(key_type(obj, "nr") == (json_type)-1);
+	json_object_put(obj);
+
+	fmt.runs = true;
+	r = pte(0x1000, MMLENS_KIND_SWAP, 0, MMLENS_F_SOFT_DIRTY, 12);
+	r.swap_type = 2;
+	r.swap_offset = 0x99;
+	r.nr = 4;
+	obj = round_trip(mmlens_pte_json(&fmt, &r, NULL));
+	if (!obj)
+		return;
+	CHECK(key_type(obj, "pfn") == json_type_null);
+	CHECK(json_object_get_int(key(key(obj, "swap"), "type")) == 2);
+	CHECK(json_object_get_int64(key(key(obj, "swap"), "offset")) == 0x99);
+	CHECK(key_type(obj, "mapcount") == json_type_null);
+	CHECK(key_type(obj, "refcount") == json_type_null);
+	CHECK(key_type(obj, "page_flags") == json_type_null);
+	CHECK(key_type(obj, "pagemap") == json_type_null);
+	CHECK(json_object_get_int(key(obj, "nr")) == 4);
+	json_object_put(obj);
+}
+
+static void test_ptes_print_json_lines(void)
+{
+	struct mmlens_ptes_fmt fmt = { .module = true };
+	static struct mmlens_out o;
+	struct mmlens_pte r[3];
+	char *buf = NULL, *line, *save = NULL;
+	struct json_object *obj;
+	size_t len = 0;
+	FILE *f;
+	int n = 0;
+
+	r[0] = pte(0x1000, MMLENS_KIND_PRESENT, 0x10, MMLENS_F_PRESENT, 12);
+	r[1] = pte(0x2000, MMLENS_KIND_PRESENT, 0x11, MMLENS_F_PRESENT, 12);
+	r[2] = pte(0x200000, MMLENS_KIND_PRESENT, 0x200, MMLENS_F_PRESENT, 21);
+	f = open_memstream(&buf, &len);
+	CHECK(f);
+	if (!f)
+		return;
+	mmlens_out_init(&o, f);
+	CHECK(mmlens_ptes_print(&o, &fmt, true, r, 3, -1) == 0);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		obj = json_tokener_parse(line);
+		CHECK(obj && json_object_is_type(obj, json_type_object));
+		CHECK(obj && key_type(obj, "va") == json_type_string);
+		json_object_put(obj);
+		n++;
+	}
+	CHECK(n == 3);
+	free(buf);
+}
+
+/* Rows of our own pages, with pagemap read in clusters. */
+static void test_ptes_print_pagemap(void)
+{
+	struct mmlens_ptes_fmt fmt = { .module = true };
+	static struct mmlens_out o;
+	enum { PAGES = 300 };
+	struct mmlens_pte *r = calloc(PAGES, sizeof(*r));
+	char *mem = aligned_alloc(4096, 2 * PAGES * 4096), *buf = NULL, *line, *save = NULL;
+	size_t len = 0, i, col = 0;
+	int fd, rows = 0, present = 0;
+	FILE *f;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	CHECK(r && mem && fd >= 0);
+	if (!r || !mem || fd < 0)
+		goto out;
+	/* Every other page, so that the records are not one run. */
+	for (i = 0; i < PAGES; i++) {
+		mem[2 * i * 4096] = 1;
+		r[i] = pte((uint64_t)(uintptr_t)(mem + 2 * i * 4096),
+			   MMLENS_KIND_PRESENT, i, MMLENS_F_PRESENT, 12);
+	}
+	f = open_memstream(&buf, &len);
+	CHECK(f);
+	if (!f)
+		goto out;
+	mmlens_out_init(&o, f);
+	CHECK(mmlens_ptes_print(&o, &fmt, false, r, PAGES, fd) == 0);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (rows++ == 0) {
+			col = strstr(line, "PAGEMAP") ? (size_t)(strstr(line, "PAGEMAP") - line) : 0;
+			continue;
+		}
+		present += col && strlen(line) > col && line[col] == 'p';
+	}
+	CHECK(rows == PAGES + 1);
+	CHECK(present == PAGES);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(mem);
+	free(r);
+}
+
+/* check_range() against canned pagemap words and a canned second look. */
+struct canned {
+	const uint64_t *first, *second;	/* pagemap words from page 0 */
+	size_t n;
+	const struct mmlens_pte *again;	/* what a second walk finds, per page */
+	int reports;
+	uint64_t report_va;
+	char what[256];
+};
+
+static ssize_t canned_read(void *arg, uint64_t idx, uint64_t *words, size_t n)
+{
+	struct canned *c = arg;
+	size_t i;
+
+	for (i = 0; i < n && idx + i < c->n; i++)
+		words[i] = c->first[idx + i];
+	return i;
+}
+
+static int canned_reread(void *arg, uint64_t va, struct mmlens_pte *rec,
+			 bool *mapped, uint64_t *vm_flags, uint64_t *pm)
+{
+	struct canned *c = arg;
+	size_t page = va >> 12;
+
+	*vm_flags = 0;
+	*pm = page < c->n ? c->second[page] : 0;
+	*mapped = page < c->n && c->again[page].kind;
+	if (*mapped)
+		*rec = c->again[page];
+	return 0;
+}
+
+static void canned_report(void *arg, uint64_t va, const char *what)
+{
+	struct canned *c = arg;
+
+	c->reports++;
+	c->report_va = va;
+	snprintf(c->what, sizeof(c->what), "%s", what);
+}
+
+static void test_pagemap_compare(void)
+{
+	struct mmlens_pte r = pte(0x1000, MMLENS_KIND_PRESENT, 0x100,
+				  MMLENS_F_PRESENT | MMLENS_F_EXCLUSIVE | MMLENS_F_SOFT_DIRTY, 12);
+	const uint64_t P = MMLENS_PM_PRESENT, S = MMLENS_PM_SWAP;
+	const uint64_t X = MMLENS_PM_EXCLUSIVE, D = MMLENS_PM_SOFT_DIRTY;
+	char what[256];
+
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, P | X | D | 0x100) == 0);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, P | X | D | 0x101) == MMLENS_DIFF_PFN);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, P | D | 0x100) == MMLENS_DIFF_EXCLUSIVE);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, P | X | 0x100) == MMLENS_DIFF_SOFT_DIRTY);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, 0) == MMLENS_DIFF_PRESENT);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | 1) ==
+	      (MMLENS_DIFF_PRESENT | MMLENS_DIFF_SWAPPED));
+	mmlens_diff_describe(what, sizeof(what), MMLENS_DIFF_PFN | MMLENS_DIFF_EXCLUSIVE,
+			     &r, 0, 0, P | D | 0x101);
+	CHECK_STR(what, "pfn: mmlens 0x100, pagemap 0x101; exclusive: mmlens yes, pagemap no");
+
+	/* The VMA's VM_SOFTDIRTY shows on every page. */
+	r.flags &= ~MMLENS_F_SOFT_DIRTY;
+	CHECK(mmlens_pagemap_compare(&r, 0, MMLENS_VM_SOFTDIRTY, P | X | D | 0x100) == 0);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, P | X | D | 0x100) == MMLENS_DIFF_SOFT_DIRTY);
+
+	/* Nothing mapped: pagemap must not show a page, soft-dirty alone is fine. */
+	CHECK(mmlens_pagemap_compare(NULL, 0, 0, 0) == 0);
+	CHECK(mmlens_pagemap_compare(NULL, 0, MMLENS_VM_SOFTDIRTY, D) == 0);
+	CHECK(mmlens_pagemap_compare(NULL, 0, 0, P | 5) == MMLENS_DIFF_PRESENT);
+	CHECK(mmlens_pagemap_compare(NULL, 0, 0, S | 5) == MMLENS_DIFF_SWAPPED);
+	mmlens_diff_describe(what, sizeof(what), MMLENS_DIFF_PRESENT, NULL, 0, 0, P | 5);
+	CHECK_STR(what, "present: mmlens no, pagemap yes");
+
+	/* Page 5 of a 2 MiB leaf. */
+	r = pte(0x200000, MMLENS_KIND_PRESENT, 0x200, MMLENS_F_PRESENT, 21);
+	CHECK(mmlens_pagemap_compare(&r, 5, 0, P | 0x205) == 0);
+	CHECK(mmlens_pagemap_compare(&r, 5, 0, P | 0x200) == MMLENS_DIFF_PFN);
+
+	/* PROT_NONE is present to pagemap. */
+	r = pte(0x1000, MMLENS_KIND_PROT_NONE, 0x300, MMLENS_F_PROTNONE, 12);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, P | 0x300) == 0);
+
+	/* Swap: type and offset, offsets counting up in a run. */
+	r = pte(0x1000, MMLENS_KIND_SWAP, 0, MMLENS_F_SOFT_DIRTY, 12);
+	r.swap_type = 1;
+	r.swap_offset = 0x40;
+	r.nr = 2;
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | D | (0x40 << 5) | 1) == 0);
+	CHECK(mmlens_pagemap_compare(&r, 1, 0, S | D | (0x41 << 5) | 1) == 0);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | D | (0x41 << 5) | 1) ==
+	      MMLENS_DIFF_SWAP_OFFSET);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | D | (0x40 << 5) | 2) ==
+	      MMLENS_DIFF_SWAP_TYPE);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | (0x40 << 5) | 1) ==
+	      MMLENS_DIFF_SOFT_DIRTY);
+
+	/* Migration entries: pagemap's offset is the frame alone. */
+	r = pte(0x1000, MMLENS_KIND_MIGRATION, 0x777, 0, 12);
+	r.swap_type = 29;
+	r.swap_offset = 0x777 | (1ULL << 45);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | (0x777 << 5) | 29) == 0);
+
+	/* hugetlb: no soft-dirty of its own, nothing for non-present entries. */
+	r = pte(0x200000, MMLENS_KIND_PRESENT, 0x200, MMLENS_F_PRESENT | MMLENS_F_SOFT_DIRTY, 21);
+	CHECK(mmlens_pagemap_compare(&r, 0, MMLENS_VM_HUGETLB, P | 0x200) == 0);
+	r.kind = MMLENS_KIND_MIGRATION;
+	CHECK(mmlens_pagemap_compare(&r, 0, MMLENS_VM_HUGETLB, 0) == 0);
+}
+
+static void test_check_range(void)
+{
+	const uint64_t P = MMLENS_PM_PRESENT;
+	/* Pages 0-7: records at pages 1 and 2 (a run), 4 and 6. */
+	const uint64_t first[8] = {
+		0, P | 0x11, P | 0x99, P | 0x55, 0, 0, P | 0x60, 0,
+	};
+	const uint64_t second[8] = {
+		0, P | 0x11, P | 0x12, P | 0x55, 0, 0, P | 0x60, 0,
+	};
+	struct mmlens_pte recs[3], again[8];
+	struct canned c = { .first = first, .second = second, .n = 8, .again = again };
+	struct mmlens_check chk = {
+		.read_pagemap = canned_read,
+		.reread = canned_reread,
+		.report = canned_report,
+		.arg = &c,
+	};
+	size_t cursor = 0;
+
+	recs[0] = pte(0x1000, MMLENS_KIND_PRESENT, 0x11, MMLENS_F_PRESENT, 12);
+	recs[0].nr = 2;
+	recs[1] = pte(0x4000, MMLENS_KIND_PRESENT, 0x40, MMLENS_F_PRESENT, 12);
+	recs[2] = pte(0x6000, MMLENS_KIND_PRESENT, 0x60, MMLENS_F_PRESENT, 12);
+	memset(again, 0, sizeof(again));
+	again[1] = recs[0];
+	again[2] = pte(0x2000, MMLENS_KIND_PRESENT, 0x12, MMLENS_F_PRESENT, 12);
+	again[4] = recs[1];
+	again[6] = recs[2];
+
+	/*
+	 * Page 2 differed in passing (the second look agrees); page 3 is in
+	 * pagemap only, page 4 in the page tables only, both times.
+	 */
+	CHECK(mmlens_check_range(&chk, 0, 0x6000, 0, recs, 3, &cursor) == 0);
+	CHECK(chk.pages == 6);
+	CHECK(chk.rechecked == 3);
+	CHECK(chk.mismatches == 2 && c.reports == 2);
+	CHECK(c.report_va == 0x4000);
+	CHECK_STR(c.what, "present: mmlens yes, pagemap no");
+	CHECK(cursor == 2);
+
+	/* The next range goes on from the cursor. */
+	CHECK(mmlens_check_range(&chk, 0x6000, 0x8000, 0, recs, 3, &cursor) == 0);
+	CHECK(chk.pages == 8 && chk.mismatches == 2 && chk.rechecked == 3);
+	CHECK(cursor == 3);
+}
+
+/* Maps and info. */
+
+static struct nl_msg *build_vma(uint64_t start, uint64_t end, const char *file)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	int ret = 0;
+
+	if (!msg || !genlmsg_put(msg, 0, 0, 0x20, 0, NLM_F_MULTI, MMLENS_CMD_GET_VMA,
+				 MMLENS_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_START, start);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_END, end);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_FLAGS, file ? 0xf5 : 0x100073);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_PGOFF, 0);
+	ret |= nla_put_u32(msg, MMLENS_A_VMA_KIND, file ? MMLENS_VMA_FILE : MMLENS_VMA_HEAP);
+	if (file)
+		ret |= nla_put_string(msg, MMLENS_A_VMA_FILE, file);
+	else
+		ret |= nla_put_flag(msg, MMLENS_A_VMA_ANON_VMA);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_PAGE_SIZE, 4096);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_RESIDENT, 4);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_SWAPPED, 2);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_PMD_LEAVES, 0);
+	ret |= nla_put_u64(msg, MMLENS_A_VMA_PUD_LEAVES, 0);
+	if (ret) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static void test_maps_json(void)
+{
+	static const char smaps[] =
+		"55d0e1000000-55d0e1021000 rw-p 00000000 00:00 0                          [heap]\n"
+		"Rss:                  16 kB\n"
+		"Swap:                  8 kB\n";
+	struct mmlens_vmas vmas = { .n = 0 };
+	struct json_object *arr, *v;
+	struct nl_msg *msg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	msg = build_vma(0x55d0e1000000ULL, 0x55d0e1021000ULL, NULL);
+	CHECK(msg && mmlens_vma_parse(msg, &vmas) == 0);
+	nlmsg_free(msg);
+	msg = build_vma(0x7f0000000000ULL, 0x7f0000002000ULL, "/opt/with space/lib.so");
+	CHECK(msg && mmlens_vma_parse(msg, &vmas) == 0);
+	nlmsg_free(msg);
+	CHECK(vmas.n == 2);
+	if (vmas.n != 2)
+		return;
+	mmlens_vmas_add_smaps(&vmas, fixture("smaps", smaps));
+	CHECK(vmas.v[0].has_smaps && !vmas.v[1].has_smaps);
+
+	arr = round_trip(mmlens_vmas_json(&vmas));
+	CHECK(json_object_is_type(arr, json_type_array) &&
+	      json_object_array_length(arr) == 2);
+	v = arr ? json_object_array_get_idx(arr, 0) : NULL;
+	CHECK_STR(json_object_get_string(key(v, "start")), "0x55d0e1000000");
+	CHECK_STR(json_object_get_string(key(v, "end")), "0x55d0e1021000");
+	CHECK_STR(json_object_get_string(key(v, "vm_flags")), "0x100073");
+	CHECK(key_type(v, "flags") == json_type_array);
+	CHECK(json_object_array_length(key(v, "flags")) == 6);
+	CHECK(key_type(v, "file") == json_type_null);
+	CHECK_STR(json_object_get_string(key(v, "kind")), "heap");
+	CHECK(json_object_get_int(key(v, "resident")) == 4);
+	CHECK(json_object_get_int(key(v, "swapped")) == 2);
+	CHECK(key_type(v, "pmd_leaves") == json_type_int);
+	CHECK(key_type(v, "pud_leaves") == json_type_int);
+	CHECK(json_object_get_int(key(v, "smaps_rss_kb")) == 16);
+	CHECK(json_object_get_int(key(v, "smaps_swap_kb")) == 8);
+	CHECK(json_object_get_boolean(key(v, "anon_vma")));
+	v = arr ? json_object_array_get_idx(arr, 1) : NULL;
+	CHECK_STR(json_object_get_string(key(v, "file")), "/opt/with space/lib.so");
+	CHECK_STR(json_object_get_string(key(v, "kind")), "file");
+	CHECK(key_type(v, "smaps_rss_kb") == json_type_null);
+	json_object_put(arr);
+
+	f = open_memstream(&buf, &len);
+	if (f) {
+		mmlens_vmas_print(f, &vmas);
+		fclose(f);
+	}
+	CHECK(buf && strstr(buf, "\n55d0e1000000 55d0e1021000       132 rw-p        16 "
+			    "        8     0     0        16         8  [heap]  account\n"));
+	CHECK(buf && strstr(buf, "7f0000000000 7f0000002000         8 r-xs "));
+	CHECK(buf && strstr(buf, "  /opt/with space/lib.so  mayshare\n"));
+	CHECK(buf && strstr(buf, "\ntotal: 2 VMAs                   140      "));
+	free(buf);
+	mmlens_vmas_free(&vmas);
+}
+
+static struct nl_msg *build_mm(unsigned int levels)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct nlattr *nest;
+	int ret = 0, i;
+
+	if (!msg || !genlmsg_put(msg, 0, 0, 0x20, 0, 0, MMLENS_CMD_GET_MM,
+				 MMLENS_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	ret |= nla_put_u32(msg, MMLENS_A_MM_PID, 42);
+	ret |= nla_put_u32(msg, MMLENS_A_MM_TGID, 41);
+	ret |= nla_put_string(msg, MMLENS_A_MM_COMM, "fixture");
+	ret |= nla_put_u32(msg, MMLENS_A_MM_PAGING_LEVELS, levels);
+	ret |= nla_put_u64(msg, MMLENS_A_MM_PGD_PA, 0x10a3b4000ULL);
+	ret |= nla_put_u64(msg, MMLENS_A_MM_CONTEXT_ID, 17);
+	ret |= nla_put_u64(msg, MMLENS_A_MM_TLB_GEN, 3);
+	ret |= nla_put_u32(msg, MMLENS_A_MM_MAP_COUNT, 30);
+	for (i = MMLENS_A_MM_TOTAL_VM; i <= MMLENS_A_MM_MAJ_FLT; i++)
+		ret |= nla_put_u64(msg, i, i == MMLENS_A_MM_TASK_SIZE ?
+				   (levels == 5 ? 0x00fffffffffff000ULL : 0x7ffffffff000ULL) :
+				   (uint64_t)i * 100);
+	nest = nla_nest_start(msg, MMLENS_A_MM_PT_PAGES);
+	ret |= !nest;
+	ret |= nla_put_u64(msg, MMLENS_A_PT_PAGES_PGD, 1);
+	ret |= nla_put_u64(msg, MMLENS_A_PT_PAGES_P4D, levels == 5);
+	ret |= nla_put_u64(msg, MMLENS_A_PT_PAGES_PUD, 3);
+	ret |= nla_put_u64(msg, MMLENS_A_PT_PAGES_PMD, 4);
+	ret |= nla_put_u64(msg, MMLENS_A_PT_PAGES_PTE, 10);
+	if (nest)
+		nla_nest_end(msg, nest);
+	if (ret) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static void test_info(void)
+{
+	struct json_object *obj;
+	struct mmlens_mm mm;
+	struct nl_msg *msg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	msg = build_mm(4);
+	CHECK(msg && mmlens_mm_parse(msg, &mm) == 0);
+	nlmsg_free(msg);
+	CHECK(mm.pid == 42 && mm.tgid == 41 && !strcmp(mm.comm, "fixture"));
+	CHECK(mm.val[MMLENS_A_MM_TOTAL_VM] == MMLENS_A_MM_TOTAL_VM * 100);
+	CHECK(mm.pt_pages[MMLENS_LEVEL_PTE] == 10);
+	CHECK(mmlens_mm_pt_bytes(&mm) == 18 * 4096);
+	/* 2^47 / 4 KiB pages * 8 bytes. */
+	CHECK(mmlens_mm_flat_bytes(&mm) == 1ULL << 38);
+
+	mm.has_proc = true;
+	mm.proc.vm_pte = mm.val[MMLENS_A_MM_PGTABLES_BYTES] >> 10;
+	f = open_memstream(&buf, &len);
+	if (f) {
+		mmlens_mm_print(f, &mm);
+		fclose(f);
+	}
+	CHECK(buf && strstr(buf, "pid 42 (fixture), tgid 41\n"));
+	CHECK(buf && strstr(buf, "\ntotal_vm                1000           4000\n"));
+	CHECK(buf && strstr(buf, "\np4d                        -         folded\n"));
+	CHECK(buf && strstr(buf, "\ntotal                     18         72 KiB\n"));
+	CHECK(buf && strstr(buf, "\nflat table:     256 GiB: one level of 8-byte entries "
+			    "for each 4 KiB page of 128 TiB\n"));
+	CHECK(buf && strstr(buf, "3728270x the 72 KiB the 4-level tables take\n"));
+	CHECK(buf && strstr(buf, "(agrees with pgtables_bytes)"));
+	free(buf);
+
+	obj = round_trip(mmlens_mm_json(&mm));
+	CHECK(json_object_get_int64(key(obj, "flat_table_bytes")) == 1LL << 38);
+	CHECK(json_object_get_int(key(key(obj, "pt_pages"), "pte")) == 10);
+	CHECK(is_hex(key(obj, "pgd_pa")));
+	CHECK(is_hex(key(key(obj, "layout"), "task_size")));
+	json_object_put(obj);
+
+	msg = build_mm(5);
+	CHECK(msg && mmlens_mm_parse(msg, &mm) == 0);
+	nlmsg_free(msg);
+	/* 2^56 / 4 KiB pages * 8 bytes: 128 TiB. */
+	CHECK(mmlens_mm_flat_bytes(&mm) == 1ULL << 47);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -785,6 +2229,29 @@ static const struct {
 	{ "live_open", test_live_open },
 	{ "cmd_lookup", test_cmd_lookup },
 	{ "main_usage", test_main_usage },
+	{ "fmt", test_fmt },
+	{ "out_buffer", test_out_buffer },
+	{ "flag_names", test_flag_names },
+	{ "kind_names", test_kind_names },
+	{ "pagemap_decode", test_pagemap_decode },
+	{ "maps_parse", test_maps_parse },
+	{ "range_parse", test_range_parse },
+	{ "smaps_and_status", test_smaps_and_status },
+	{ "va_split", test_va_split },
+	{ "walk_parse", test_walk_parse },
+	{ "walk_explain", test_walk_explain },
+	{ "walk_text", test_walk_text },
+	{ "walk_json", test_walk_json },
+	{ "ptes_add", test_ptes_add },
+	{ "pte_rows", test_pte_rows },
+	{ "merge_runs", test_merge_runs },
+	{ "pte_json", test_pte_json },
+	{ "ptes_print_json_lines", test_ptes_print_json_lines },
+	{ "ptes_print_pagemap", test_ptes_print_pagemap },
+	{ "pagemap_compare", test_pagemap_compare },
+	{ "check_range", test_check_range },
+	{ "maps_json", test_maps_json },
+	{ "info", test_info },
 };
 
 int main(void)
@@ -802,6 +2269,12 @@ int main(void)
 		if (skip_reason && !failed_checks)
 			printf(" # SKIP %s", skip_reason);
 		putchar('\n');
+	}
+	if (fixture_dir[0]) {
+		unlink(fixture("maps", ""));
+		unlink(fixture("bad", ""));
+		unlink(fixture("smaps", ""));
+		rmdir(fixture_dir);
 	}
 	return failed ? 1 : 0;
 }

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fast text output.
+ *
+ * "mmlens ptes" prints a row per page table entry, 262144 of them for 1 GiB
+ * of base pages.  printf parses its format for every field of every row; the
+ * formatters here are plain digit loops, and rows are gathered in a large
+ * buffer that goes out in few write()s whatever stdout's buffering is.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fmt.h"
+
+void mmlens_out_init(struct mmlens_out *o, FILE *f)
+{
+	o->f = f;
+	o->len = 0;
+	o->error = 0;
+}
+
+int mmlens_out_flush(struct mmlens_out *o)
+{
+	if (o->len && !o->error &&
+	    (fwrite(o->buf, 1, o->len, o->f) != o->len || fflush(o->f)))
+		o->error = errno ? errno : EIO;
+	o->len = 0;
+	return -o->error;
+}
+
+void mmlens_out_write(struct mmlens_out *o, const char *s, size_t len)
+{
+	if (len > sizeof(o->buf) - o->len) {
+		mmlens_out_flush(o);
+		/* Larger than the whole buffer: straight through. */
+		if (len > sizeof(o->buf)) {
+			if (!o->error && fwrite(s, 1, len, o->f) != len)
+				o->error = errno ? errno : EIO;
+			return;
+		}
+	}
+	memcpy(o->buf + o->len, s, len);
+	o->len += len;
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+char *mmlens_fmt_hex(char *p, uint64_t v, unsigned int width)
+{
+	unsigned int n = 1, i;
+
+	while (n < 16 && v >> (4 * n))
+		n++;
+	if (n < width)
+		n = width;
+	for (i = n; i--; v >>= 4)
+		p[i] = hex_digits[v & 0xf];
+	return p + n;
+}
+
+char *mmlens_fmt_0x(char *p, uint64_t v)
+{
+	*p++ = '0';
+	*p++ = 'x';
+	return mmlens_fmt_hex(p, v, 1);
+}
+
+char *mmlens_fmt_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	unsigned int n = 0;
+
+	do
+		tmp[n++] = '0' + v % 10;
+	while (v /= 10);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+char *mmlens_fmt_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+char *mmlens_fmt_col(char *p, const char *start, size_t width)
+{
+	while ((size_t)(p - start) < width)
+		*p++ = ' ';
+	*p++ = ' ';
+	return p;
+}
+
+char *mmlens_fmt_pgsize(char *p, uint64_t bytes)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while (bytes && !(bytes & 1023) && u < 5) {
+		bytes >>= 10;
+		u++;
+	}
+	p = mmlens_fmt_u64(p, bytes);
+	if (u >= 0)
+		*p++ = units[u];
+	return p;
+}
+
+const char *mmlens_human(char *buf, size_t size, uint64_t bytes)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+	};
+	uint64_t whole = bytes, rem = 0;
+	unsigned int u = 0;
+
+	while (whole >= 1024 && u < 6) {
+		rem = whole & 1023;
+		whole >>= 10;
+		u++;
+	}
+	/* Only the last step's remainder: good enough for one decimal. */
+	if (rem)
+		snprintf(buf, size, "%llu.%llu %s", (unsigned long long)whole,
+			 (unsigned long long)(rem * 10 / 1024), units[u]);
+	else
+		snprintf(buf, size, "%llu %s", (unsigned long long)whole, units[u]);
+	return buf;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mmlens ptes: the leaf entries of a range (MMLENS_CMD_GET_PTE) beside
+ * /proc/PID/pagemap, and the comparison of the two (--check).
+ */
+#ifndef MMLENS_PTES_H
+#define MMLENS_PTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json.h>
+#include <netlink/msg.h>
+
+#include <linux/mmlens.h>
+
+#include "fmt.h"
+#include "proc.h"
+
+struct mmlens_ptes {
+	struct mmlens_pte *v;
+	size_t n, cap;
+};
+
+void mmlens_ptes_free(struct mmlens_ptes *p);
+
+/*
+ * Appends the records of an MMLENS_A_PTE_RECORDS payload of len bytes, which
+ * may be unaligned.  Returns 0, -EBADMSG when len is not a whole number of
+ * records, or -ENOMEM.
+ */
+int mmlens_ptes_add(struct mmlens_ptes *p, const void *data, size_t len);
+
+/* The names of the last flags word seen: rows in a row tend to share it. */
+struct mmlens_names_cache {
+	bool valid;
+	uint64_t flags;
+	size_t len;
+	char names[768];
+};
+
+/* How rows are printed. */
+struct mmlens_ptes_fmt {
+	bool module;		/* false: records made from pagemap */
+	bool runs;		/* records may hold several entries */
+	struct mmlens_names_cache entry_names, kpf_names;
+};
+
+/* The header line of the table, into line; returns its length. */
+size_t mmlens_pte_header(char *line, const struct mmlens_ptes_fmt *fmt);
+
+/*
+ * One row for rec, with pm the pagemap entry of its first page (NULL if
+ * unknown), into line (MMLENS_ROW_MAX bytes); returns its length.
+ */
+size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
+		      const struct mmlens_pte *rec, const uint64_t *pm);
+
+/* One JSON Lines object; NULL when out of memory. */
+struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
+				    const struct mmlens_pte *rec,
+				    const uint64_t *pm);
+
+/*
+ * Prints the rows (or JSON Lines) of recs to out, reading their pagemap
+ * entries from pagemap_fd (-1: none) with one pread per cluster of records.
+ * Returns 0 or -errno of the output.
+ */
+int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
+		      bool json, const struct mmlens_pte *recs, size_t n,
+		      int pagemap_fd);
+
+/* --check: the records against pagemap, VMA by VMA. */
+struct mmlens_check {
+	/* Reads n pagemap words from word index idx; as mmlens_pread_words(). */
+	ssize_t (*read_pagemap)(void *arg, uint64_t idx, uint64_t *words, size_t n);
+	/*
+	 * Looks at one page again after a mismatch, both ways: fills *rec
+	 * (*mapped false when nothing is mapped), *vm_flags and *pm.  Returns
+	 * 0 or -errno.
+	 */
+	int (*reread)(void *arg, uint64_t va, struct mmlens_pte *rec, bool *mapped,
+		      uint64_t *vm_flags, uint64_t *pm);
+	/* Tells of a mismatch that persisted. */
+	void (*report)(void *arg, uint64_t va, const char *what);
+	void *arg;
+	/* Counts, for the summary. */
+	uint64_t pages, mismatches, rechecked;
+};
+
+/*
+ * Compares every 4 KiB page of [start, end) (a VMA with vm_flags) with the
+ * records, sorted by address; *cursor is the first record that may matter
+ * and moves along, so that VMAs in address order share one pass.  Pages no
+ * record covers must be empty in pagemap.  Returns 0 or -errno.
+ */
+int mmlens_check_range(struct mmlens_check *c, uint64_t start, uint64_t end,
+		       uint64_t vm_flags, const struct mmlens_pte *recs, size_t n,
+		       size_t *cursor);
+
+/*
+ * Merges records as MMLENS_A_PTE_RUNS does: consecutive ones of the same
+ * level, kind and flags, contiguous in address and frame (or swap offset).
+ * Frame data stays that of the first page.  Returns the new count.
+ */
+size_t mmlens_ptes_merge_runs(struct mmlens_pte *recs, size_t n);
+
+#endif /* MMLENS_PTES_H */
