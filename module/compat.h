@@ -98,6 +98,19 @@ static inline bool mmlens_folio_is_thp(struct folio *folio)
 }
 
 /*
+ * The flags word /proc/kpageflags copies its per-page bits from: the page's
+ * own on 6.1 (a tail page has few), the folio's on 6.12.
+ */
+static inline unsigned long mmlens_kpf_flags(struct folio *folio, struct page *page)
+{
+#if MMLENS_NEW_MM
+	return READ_ONCE(folio->flags);
+#else
+	return READ_ONCE(page->flags);
+#endif
+}
+
+/*
  * A poisoned-page marker: a PTE marker bit on 6.12, a swap type of its own
  * ("swapin error") on 6.1.
  */

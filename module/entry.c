@@ -24,31 +24,33 @@ static unsigned int level_shift(int level)
 	}
 }
 
-/* MMLENS_F_* of any entry, read as the level it was found at. */
+/*
+ * MMLENS_F_* of any entry, read as the level it was found at.  This runs for
+ * every entry of a dump, so the bits the UAPI numbers like the hardware
+ * (present to dirty, bits 0-6) are copied in one go.
+ */
 u64 mmlens_entry_flags(u64 raw, int level)
 {
-	static const struct { u64 bit; u64 flag; } bits[] = {
-		{ _PAGE_PRESENT, MMLENS_F_PRESENT },
-		{ _PAGE_RW, MMLENS_F_RW },
-		{ _PAGE_USER, MMLENS_F_USER },
-		{ _PAGE_PWT, MMLENS_F_PWT },
-		{ _PAGE_PCD, MMLENS_F_PCD },
-		{ _PAGE_ACCESSED, MMLENS_F_ACCESSED },
-		{ _PAGE_DIRTY, MMLENS_F_DIRTY },
-		{ _PAGE_NX, MMLENS_F_NX },
-		{ _PAGE_SOFT_DIRTY, MMLENS_F_SOFT_DIRTY },
-		{ _PAGE_UFFD_WP, MMLENS_F_UFFD_WP },
-		{ _PAGE_SPECIAL, MMLENS_F_SPECIAL },
-		{ _PAGE_DEVMAP, MMLENS_F_DEVMAP },
-		{ MMLENS_PAGE_SAVED_DIRTY, MMLENS_F_SAVED_DIRTY },
-	};
 	bool present = raw & _PAGE_PRESENT;
-	u64 flags = 0;
-	unsigned int i;
+	u64 flags = raw & (MMLENS_F_PRESENT | MMLENS_F_RW | MMLENS_F_USER | MMLENS_F_PWT |
+			   MMLENS_F_PCD | MMLENS_F_ACCESSED | MMLENS_F_DIRTY);
 
-	for (i = 0; i < ARRAY_SIZE(bits); i++)
-		if (bits[i].bit && (raw & bits[i].bit))
-			flags |= bits[i].flag;
+	BUILD_BUG_ON(MMLENS_F_PRESENT != _PAGE_PRESENT || MMLENS_F_RW != _PAGE_RW ||
+		     MMLENS_F_USER != _PAGE_USER || MMLENS_F_PWT != _PAGE_PWT ||
+		     MMLENS_F_PCD != _PAGE_PCD || MMLENS_F_ACCESSED != _PAGE_ACCESSED ||
+		     MMLENS_F_DIRTY != _PAGE_DIRTY);
+	if (raw & _PAGE_NX)
+		flags |= MMLENS_F_NX;
+	if (raw & _PAGE_SOFT_DIRTY)
+		flags |= MMLENS_F_SOFT_DIRTY;
+	if (raw & _PAGE_UFFD_WP)
+		flags |= MMLENS_F_UFFD_WP;
+	if (raw & _PAGE_SPECIAL)
+		flags |= MMLENS_F_SPECIAL;
+	if (raw & _PAGE_DEVMAP)
+		flags |= MMLENS_F_DEVMAP;
+	if (raw & MMLENS_PAGE_SAVED_DIRTY)
+		flags |= MMLENS_F_SAVED_DIRTY;
 
 	/* Bit 7 is PAT in a 4K PTE and PSE above; bit 8 is GLOBAL only when present. */
 	if (level == MMLENS_LEVEL_PTE) {
@@ -168,31 +170,55 @@ bool mmlens_frame_page(struct vm_area_struct *vma, const struct mmlens_pte *rec,
 	return true;
 }
 
+/*
+ * The KPF_* bits /proc/kpageflags would report for page (those meaningful
+ * for mapped memory).  Like kpageflags, the page flags are read once and
+ * tested as a word (this runs for every entry of a dump); compound-page
+ * facts come from the folio's head.
+ */
 static u64 frame_kpf(struct folio *folio, struct page *page, unsigned long pfn)
 {
+	static const struct { u8 pg, kpf; } copied[] = {
+		{ PG_locked, KPF_LOCKED },
+		{ PG_referenced, KPF_REFERENCED },
+		{ PG_uptodate, KPF_UPTODATE },
+		{ PG_dirty, KPF_DIRTY },
+		{ PG_lru, KPF_LRU },
+		{ PG_active, KPF_ACTIVE },
+		{ PG_writeback, KPF_WRITEBACK },
+		{ PG_reclaim, KPF_RECLAIM },
+		{ PG_swapbacked, KPF_SWAPBACKED },
+		{ PG_unevictable, KPF_UNEVICTABLE },
+	};
+	unsigned long k = mmlens_kpf_flags(folio, page);
+	unsigned long head = READ_ONCE(folio->flags);
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 	u64 kpf = 0;
+	unsigned int i;
 
-#define KPF(cond, bit) do { if (cond) kpf |= 1ULL << (bit); } while (0)
-	KPF(folio_mapped(folio), KPF_MMAP);
-	KPF(folio_test_anon(folio), KPF_ANON);
-	KPF(folio_test_ksm(folio), KPF_KSM);
-	KPF(folio_test_large(folio) && page == &folio->page, KPF_COMPOUND_HEAD);
-	KPF(page != &folio->page, KPF_COMPOUND_TAIL);
-	KPF(folio_test_hugetlb(folio), KPF_HUGE);
-	KPF(mmlens_folio_is_thp(folio), KPF_THP);
-	KPF(is_zero_pfn(pfn), KPF_ZERO_PAGE);
-	KPF(folio_test_locked(folio), KPF_LOCKED);
-	KPF(folio_test_referenced(folio), KPF_REFERENCED);
-	KPF(folio_test_uptodate(folio), KPF_UPTODATE);
-	KPF(folio_test_dirty(folio), KPF_DIRTY);
-	KPF(folio_test_lru(folio), KPF_LRU);
-	KPF(folio_test_active(folio), KPF_ACTIVE);
-	KPF(folio_test_writeback(folio), KPF_WRITEBACK);
-	KPF(folio_test_reclaim(folio), KPF_RECLAIM);
-	KPF(folio_test_swapcache(folio), KPF_SWAPCACHE);
-	KPF(folio_test_swapbacked(folio), KPF_SWAPBACKED);
-	KPF(folio_test_unevictable(folio), KPF_UNEVICTABLE);
-#undef KPF
+	for (i = 0; i < ARRAY_SIZE(copied); i++)
+		kpf |= (u64)((k >> copied[i].pg) & 1) << copied[i].kpf;
+	if ((k & (1UL << PG_swapbacked)) && (k & (1UL << PG_swapcache)))
+		kpf |= 1ULL << KPF_SWAPCACHE;
+	if (mapping & PAGE_MAPPING_ANON) {
+		kpf |= 1ULL << KPF_ANON;
+		if ((mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM)
+			kpf |= 1ULL << KPF_KSM;
+	}
+	if (page != &folio->page)
+		kpf |= 1ULL << KPF_COMPOUND_TAIL;
+	else if (head & (1UL << PG_head))
+		kpf |= 1ULL << KPF_COMPOUND_HEAD;
+	if (head & (1UL << PG_head)) {
+		if (folio_test_hugetlb(folio))
+			kpf |= 1ULL << KPF_HUGE;
+		else if (mmlens_folio_is_thp(folio))
+			kpf |= 1ULL << KPF_THP;
+	}
+	if (is_zero_pfn(pfn))
+		kpf |= 1ULL << KPF_ZERO_PAGE;
+	if (folio_mapped(folio))
+		kpf |= 1ULL << KPF_MMAP;
 	return kpf;
 }
 

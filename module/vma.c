@@ -5,6 +5,7 @@
  */
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mmlens.h>
 #include <linux/slab.h>
@@ -43,12 +44,24 @@ static int count_leaf(struct mmlens_walk *w, const struct mmlens_pte *rec)
 	return 0;
 }
 
+/*
+ * Shared anonymous memory is backed by an internal tmpfs file the kernel
+ * names "dev/zero" (no test for it is exported); no file a user creates can
+ * have a slash in its name.
+ */
+static bool vma_is_shared_anon(struct vm_area_struct *vma)
+{
+	struct dentry *dentry = vma->vm_file->f_path.dentry;
+
+	return dentry->d_sb->s_magic == TMPFS_MAGIC && !strcmp(dentry->d_name.name, "dev/zero");
+}
+
 static u32 vma_kind(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
 
 	if (vma->vm_file)
-		return MMLENS_VMA_FILE;
+		return vma_is_shared_anon(vma) ? MMLENS_VMA_ANON : MMLENS_VMA_FILE;
 	if (vma->vm_ops && vma->vm_ops->name) {
 		const char *name = vma->vm_ops->name(vma);
 

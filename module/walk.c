@@ -214,6 +214,27 @@ static int walk_vma(struct mmlens_walk *w, struct vm_area_struct *vma,
 }
 
 /*
+ * hugetlb VMAs may share PMD tables between processes; unsharing one (which
+ * can then be freed) needs i_mmap_rwsem for writing, so hold it for reading.
+ */
+static struct address_space *lock_shared_tables(struct vm_area_struct *vma)
+{
+	struct address_space *mapping;
+
+	if (!is_vm_hugetlb_page(vma) || !vma->vm_file)
+		return NULL;
+	mapping = vma->vm_file->f_mapping;
+	i_mmap_lock_read(mapping);
+	return mapping;
+}
+
+static void unlock_shared_tables(struct address_space *mapping)
+{
+	if (mapping)
+		i_mmap_unlock_read(mapping);
+}
+
+/*
  * Call w->leaf for every non-empty leaf entry of the VMAs in [start, end).
  * Returns 0 when done, MMLENS_WALK_STOP when w->leaf stopped it (w->next
  * says where to resume), or a negative errno.
@@ -227,15 +248,10 @@ int mmlens_walk_range(struct mmlens_walk *w, unsigned long start, unsigned long 
 	     vma = find_vma(w->mm, vma->vm_end)) {
 		unsigned long from = max(start, vma->vm_start);
 		unsigned long to = min(end, vma->vm_end);
-		struct address_space *mapping = NULL;
+		struct address_space *mapping = lock_shared_tables(vma);
 
-		if (is_vm_hugetlb_page(vma) && vma->vm_file) {
-			mapping = vma->vm_file->f_mapping;
-			i_mmap_lock_read(mapping);
-		}
 		ret = walk_vma(w, vma, from, to);
-		if (mapping)
-			i_mmap_unlock_read(mapping);
+		unlock_shared_tables(mapping);
 		if (ret)
 			break;
 	}
@@ -351,19 +367,15 @@ again:
 void mmlens_translate(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long va,
 		      struct mmlens_translation *t)
 {
-	struct address_space *mapping = NULL;
+	struct address_space *mapping;
 
 	memset(t, 0, sizeof(*t));
 	t->leaf.va = va;
 	if (!vma)
 		return;
-	if (is_vm_hugetlb_page(vma) && vma->vm_file) {
-		mapping = vma->vm_file->f_mapping;
-		i_mmap_lock_read(mapping);
-	}
+	mapping = lock_shared_tables(vma);
 	translate_walk(mm, vma, va, t);
-	if (mapping)
-		i_mmap_unlock_read(mapping);
+	unlock_shared_tables(mapping);
 }
 
 /* Count a table once, however many VMAs it serves (VMAs come in address order). */
@@ -432,15 +444,10 @@ int mmlens_count_tables(struct mm_struct *mm, u64 counts[MMLENS_LEVEL_PTE + 1])
 	memset(counts, 0, sizeof(counts[0]) * (MMLENS_LEVEL_PTE + 1));
 	counts[MMLENS_LEVEL_PGD] = boot_cpu_has(X86_FEATURE_PTI) ? 2 : 1;
 	for_each_vma(vmi, vma) {
-		struct address_space *mapping = NULL;
+		struct address_space *mapping = lock_shared_tables(vma);
 
-		if (is_vm_hugetlb_page(vma) && vma->vm_file) {
-			mapping = vma->vm_file->f_mapping;
-			i_mmap_lock_read(mapping);
-		}
 		ret = count_vma_tables(mm, vma, counts, last);
-		if (mapping)
-			i_mmap_unlock_read(mapping);
+		unlock_shared_tables(mapping);
 		if (ret)
 			break;
 	}

@@ -196,7 +196,6 @@ int mmlens_cmd_frame(struct mmlens_ctx *ctx, int argc, char **argv)
 	struct frame_reply reply = { .replies = 0 };
 	struct mmlens_frame want = { .pfn = 0 };
 	struct json_object *obj;
-	struct mmlens_nl nl;
 	struct mmlens_req req = {
 		.cmd = MMLENS_CMD_GET_FRAME,
 		.put = put_pfn,
@@ -212,21 +211,12 @@ int mmlens_cmd_frame(struct mmlens_ctx *ctx, int argc, char **argv)
 	if (mmlens_arg_u64(ctx, "PFN", argv[first], &want.pfn))
 		return MMLENS_EXIT_USAGE;
 
-	ret = mmlens_connect_or_proc(ctx, &nl, "/proc/kpageflags and /proc/kpagecount");
-	if (ret == MMLENS_EXIT_FAIL)
+	ret = mmlens_request_or_proc(ctx, &req, &reply.replies,
+				     "/proc/kpageflags and /proc/kpagecount");
+	if (ret > 0)
 		return ret;
-	if (!ret) {
-		ret = mmlens_request(ctx, &nl, &req);
-		mmlens_nl_close(&nl);
-		if (ret)
-			return ret;
-		if (!reply.replies) {
-			mmlens_err(ctx, "no reply from the kernel module");
-			return MMLENS_EXIT_FAIL;
-		}
-	} else {
+	if (ret == -ENOENT)
 		reply.frame = want;
-	}
 
 	e = mmlens_frame_read_proc(&reply.frame);
 	/* Without the module, kpageflags is all there is. */

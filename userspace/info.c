@@ -407,7 +407,6 @@ int mmlens_cmd_info(struct mmlens_ctx *ctx, int argc, char **argv)
 {
 	struct mm_reply reply = { .replies = 0 };
 	struct json_object *obj;
-	struct mmlens_nl nl;
 	char dir[32];
 	int first, ret;
 	pid_t pid;
@@ -425,19 +424,9 @@ int mmlens_cmd_info(struct mmlens_ctx *ctx, int argc, char **argv)
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
 
-	ret = mmlens_connect_or_proc(ctx, &nl, "/proc/PID/status and stat");
-	if (ret == MMLENS_EXIT_FAIL)
+	ret = mmlens_request_or_proc(ctx, &req, &reply.replies, "/proc/PID/status and stat");
+	if (ret > 0)
 		return ret;
-	if (!ret) {
-		ret = mmlens_request(ctx, &nl, &req);
-		mmlens_nl_close(&nl);
-		if (ret)
-			return ret;
-		if (!reply.replies) {
-			mmlens_err(ctx, "no reply from the kernel module");
-			return MMLENS_EXIT_FAIL;
-		}
-	}
 
 	snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
 	ret = mmlens_proc_mm_load(dir, &reply.mm.proc);

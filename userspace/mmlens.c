@@ -161,6 +161,26 @@ int mmlens_connect_or_proc(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 	return 0;
 }
 
+int mmlens_request_or_proc(const struct mmlens_ctx *ctx, const struct mmlens_req *req,
+			   const int *replies, const char *source)
+{
+	struct mmlens_nl nl;
+	int ret;
+
+	ret = mmlens_connect_or_proc(ctx, &nl, source);
+	if (ret)
+		return ret;
+	ret = mmlens_request(ctx, &nl, req);
+	mmlens_nl_close(&nl);
+	if (ret)
+		return ret;
+	if (!*replies) {
+		mmlens_err(ctx, "no reply from the kernel module");
+		return MMLENS_EXIT_FAIL;
+	}
+	return 0;
+}
+
 void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
 		     int error)
 {

@@ -118,6 +118,15 @@ int mmlens_request(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 		   const struct mmlens_req *req);
 
 /*
+ * A do request whose reply handler counts into *replies, sent if the module
+ * is loaded.  Returns 0 when the module answered, -ENOENT when it is not
+ * loaded (a notice names source, what the caller shows instead), or an exit
+ * status after explaining on stderr.
+ */
+int mmlens_request_or_proc(const struct mmlens_ctx *ctx, const struct mmlens_req *req,
+			   const int *replies, const char *source);
+
+/*
  * Explains on stderr that /proc/PID/name could not be read (error, -errno):
  * "no process" for a PID that does not exist.
  */

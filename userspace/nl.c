@@ -333,6 +333,18 @@ int mmlens_nl_open(struct mmlens_nl *nl)
 		goto fail;
 	}
 
+	/*
+	 * Page-table dumps are large.  A fixed receive buffer makes libnl read
+	 * each datagram with one recvmsg() instead of peeking at its size first,
+	 * and lets the kernel fill dump messages up to its limit of 32 KiB.
+	 * libnl allocates the buffer for every read: 64 KiB stays on the heap.
+	 */
+	ret = nl_socket_set_msg_buf_size(nl->sock, 64 << 10);
+	if (ret < 0) {
+		ret = mmlens_nl_errno(ret);
+		goto fail;
+	}
+
 	ret = resolve_family(nl);
 	if (ret)
 		goto fail;

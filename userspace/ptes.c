@@ -772,6 +772,12 @@ static int ptes_check(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 			return MMLENS_EXIT_FAIL;
 		}
 	for (i = 0; i < vmas.n && !ret; i++) {
+		/*
+		 * pagemap's walk skips PFN maps ([vvar], device memory) and
+		 * reports them as holes: there is nothing to compare with.
+		 */
+		if (vmas.v[i].flags & MMLENS_VM_PFNMAP)
+			continue;
 		for (j = 0; j < (r->all ? 1 : r->n) && !ret; j++) {
 			s = vmas.v[i].start;
 			e = vmas.v[i].end;

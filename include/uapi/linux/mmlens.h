@@ -44,7 +44,8 @@
  * A target is a PID or TID in the caller's PID namespace; a TID stands for the
  * address space of its process.  Kernel threads (no user address space) get
  * -EINVAL, unknown PIDs -ESRCH, and processes that have exited or exit during
- * the request (zombies included) -ESRCH.  Addresses are user virtual addresses:
+ * the request (zombies included) -ESRCH; a PID of 0 or above PID_MAX_LIMIT is
+ * out of the attribute's range (-ERANGE).  Addresses are user virtual addresses:
  * at or above the target's TASK_SIZE (kernel half, non-canonical hole) they get
  * -EINVAL.  Nothing mmlens does changes the target.
  *
