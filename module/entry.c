@@ -250,15 +250,9 @@ void mmlens_record_frame(struct mmlens_pte *rec, struct page *page)
 		rec->flags |= MMLENS_F_EXCLUSIVE;
 }
 
-/*
- * Decode the leaf entry raw found at level for the mapping starting at va.
- * With frames, the caller holds the leaf's lock.
- */
-void mmlens_decode_leaf(struct vm_area_struct *vma, unsigned long va, u64 raw, int level,
-			bool frames, struct mmlens_pte *rec)
+/* Decode the leaf entry raw found at level for the mapping starting at va. */
+void mmlens_decode_leaf(unsigned long va, u64 raw, int level, struct mmlens_pte *rec)
 {
-	struct page *page;
-
 	memset(rec, 0, sizeof(*rec));
 	rec->va = va;
 	rec->entry = raw;
@@ -276,7 +270,4 @@ void mmlens_decode_leaf(struct vm_area_struct *vma, unsigned long va, u64 raw, i
 		rec->pfn = leaf_pfn(raw, level);
 		rec->pkey = (raw & _PAGE_PKEY_MASK) >> _PAGE_BIT_PKEY_BIT0;
 	}
-
-	if (frames && mmlens_frame_page(vma, rec, va, &page))
-		mmlens_record_frame(rec, page);
 }

@@ -22,12 +22,16 @@ static u64 pages_of(const struct mmlens_pte *rec)
 	return 1ULL << (rec->page_shift - PAGE_SHIFT);
 }
 
+/* Flags a record takes from its frame: a run has those of its first page. */
+#define FRAME_FLAGS (MMLENS_F_HAS_FRAME | MMLENS_F_EXCLUSIVE)
+
 /* Does rec continue the run last ends with (same kind of entry, next frame)? */
 static bool continues_run(const struct mmlens_pte *last, const struct mmlens_pte *rec)
 {
 	u64 span = (u64)last->nr * pages_of(last);
 
-	if (last->level != rec->level || last->kind != rec->kind || last->flags != rec->flags ||
+	if (last->level != rec->level || last->kind != rec->kind ||
+	    ((last->flags ^ rec->flags) & ~FRAME_FLAGS) ||
 	    last->pkey != rec->pkey || last->va + (span << PAGE_SHIFT) != rec->va)
 		return false;
 	switch (rec->kind) {
@@ -40,6 +44,14 @@ static bool continues_run(const struct mmlens_pte *last, const struct mmlens_pte
 	default:
 		return false;
 	}
+}
+
+/* Only the first page of a run needs its frame read. */
+static bool starts_record(struct mmlens_walk *w, const struct mmlens_pte *rec)
+{
+	struct pte_batch *b = w->priv;
+
+	return !(b->runs && b->n && continues_run(&b->recs[b->n - 1], rec));
 }
 
 static int collect(struct mmlens_walk *w, const struct mmlens_pte *rec)
@@ -61,7 +73,10 @@ static int pte_fill(struct sk_buff *skb, struct netlink_callback *cb,
 		    struct mmlens_dump_state *st, struct mm_struct *mm)
 {
 	struct pte_batch batch = { .runs = st->runs };
-	struct mmlens_walk w = { .mm = mm, .leaf = collect, .frames = true, .priv = &batch };
+	struct mmlens_walk w = {
+		.mm = mm, .leaf = collect, .frames = true, .want_frame = starts_record,
+		.priv = &batch,
+	};
 	struct nlattr *attr;
 	void *hdr;
 	int room, ret;

@@ -66,9 +66,14 @@ static int emit(struct mmlens_walk *w, struct vm_area_struct *vma, unsigned long
 		u64 raw, int level)
 {
 	struct mmlens_pte rec;
+	struct page *page;
 	int ret;
 
-	mmlens_decode_leaf(vma, va, raw, level, w->frames, &rec);
+	/* The caller holds the leaf's lock: its frame stays mapped while we look. */
+	mmlens_decode_leaf(va, raw, level, &rec);
+	if (w->frames && (!w->want_frame || w->want_frame(w, &rec)) &&
+	    mmlens_frame_page(vma, &rec, va, &page))
+		mmlens_record_frame(&rec, page);
 	ret = w->leaf(w, &rec);
 	if (ret == MMLENS_WALK_STOP)
 		w->next = va;
@@ -279,7 +284,7 @@ static void translate_leaf(struct mmlens_translation *t, struct vm_area_struct *
 {
 	struct page *page;
 
-	mmlens_decode_leaf(vma, base, raw, level, false, &t->leaf);
+	mmlens_decode_leaf(base, raw, level, &t->leaf);
 	if (raw && mmlens_frame_page(vma, &t->leaf, va & PAGE_MASK, &page)) {
 		mmlens_record_frame(&t->leaf, page);
 		mmlens_frame_read(page, &t->frame);

@@ -49,15 +49,16 @@ typedef int (*mmlens_leaf_fn)(struct mmlens_walk *w, const struct mmlens_pte *re
 struct mmlens_walk {
 	struct mm_struct *mm;
 	mmlens_leaf_fn leaf;
-	bool frames;		/* fill the frame fields of records */
+	bool frames;		/* fill the frame fields of records... */
+	/* ...of those this approves (NULL: all); it sees rec without them */
+	bool (*want_frame)(struct mmlens_walk *w, const struct mmlens_pte *rec);
 	void *priv;
 	unsigned long next;	/* where a stopped walk resumes */
 };
 
 /* Entries and frames (entry.c). */
 u64 mmlens_entry_flags(u64 raw, int level);
-void mmlens_decode_leaf(struct vm_area_struct *vma, unsigned long va, u64 raw, int level,
-			bool frames, struct mmlens_pte *rec);
+void mmlens_decode_leaf(unsigned long va, u64 raw, int level, struct mmlens_pte *rec);
 bool mmlens_frame_page(struct vm_area_struct *vma, const struct mmlens_pte *rec,
 		       unsigned long va, struct page **pagep);
 void mmlens_frame_read(struct page *page, struct mmlens_frame *frame);

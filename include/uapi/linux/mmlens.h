@@ -171,8 +171,9 @@
  * VMAs in the range, in address order.  Empty entries and empty upper-level
  * tables are skipped, so the cost follows what is populated.  With
  * MMLENS_A_PTE_RUNS, consecutive entries of the same level, kind and flags
- * whose frames (or swap offsets) are contiguous become one record with
- * nr > 1; run records carry the frame data of their first page.  Dumps
+ * (other than MMLENS_F_HAS_FRAME and MMLENS_F_EXCLUSIVE, which come from the
+ * frame) whose frames (or swap offsets) are contiguous become one record
+ * with nr > 1; run records carry the frame data of their first page only.  Dumps
  * resume by address and are flagged NLM_F_DUMP_INTR as for GET_VMA.
  *
  * MMLENS_CMD_GET_FRAME
