@@ -54,17 +54,35 @@ static bool starts_record(struct mmlens_walk *w, const struct mmlens_pte *rec)
 	return !(b->runs && b->n && continues_run(&b->recs[b->n - 1], rec));
 }
 
+/* The walker found the next page of the run without decoding it. */
+static void extend_run(struct mmlens_walk *w)
+{
+	struct pte_batch *b = w->priv;
+
+	b->recs[b->n - 1].nr++;
+}
+
 static int collect(struct mmlens_walk *w, const struct mmlens_pte *rec)
 {
 	struct pte_batch *b = w->priv;
 
 	if (b->runs && b->n && continues_run(&b->recs[b->n - 1], rec)) {
 		b->recs[b->n - 1].nr++;
-		return 0;
-	}
-	if (b->n == b->cap)
+	} else if (b->n == b->cap) {
 		return MMLENS_WALK_STOP;
-	b->recs[b->n++] = *rec;
+	} else {
+		b->recs[b->n++] = *rec;
+	}
+	/*
+	 * The next frame with exactly these bits continues a run of present
+	 * 4 KiB pages whatever it decodes to: let the walker skip decoding it.
+	 */
+	if (b->runs && rec->kind == MMLENS_KIND_PRESENT && rec->level == MMLENS_LEVEL_PTE) {
+		w->run_entry = rec->entry + PAGE_SIZE;
+		w->run_va = rec->va + PAGE_SIZE;
+	} else {
+		w->run_entry = 0;
+	}
 	return 0;
 }
 
@@ -75,7 +93,7 @@ static int pte_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	struct pte_batch batch = { .runs = st->runs };
 	struct mmlens_walk w = {
 		.mm = mm, .leaf = collect, .frames = true, .want_frame = starts_record,
-		.priv = &batch,
+		.extend = extend_run, .priv = &batch,
 	};
 	struct nlattr *attr;
 	void *hdr;

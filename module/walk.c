@@ -93,6 +93,12 @@ static int walk_ptes(struct mmlens_walk *w, struct vm_area_struct *vma, pmd_t *p
 	for (pte = start; addr < end; pte++, addr += PAGE_SIZE) {
 		pte_t val = ptep_get(pte);
 
+		if (w->run_entry && pte_val(val) == w->run_entry && addr == w->run_va) {
+			w->run_entry += PAGE_SIZE;
+			w->run_va += PAGE_SIZE;
+			w->extend(w);
+			continue;
+		}
 		if (pte_none(val))
 			continue;
 		ret = emit(w, vma, addr, pte_val(val), MMLENS_LEVEL_PTE);

@@ -52,6 +52,14 @@ struct mmlens_walk {
 	bool frames;		/* fill the frame fields of records... */
 	/* ...of those this approves (NULL: all); it sees rec without them */
 	bool (*want_frame)(struct mmlens_walk *w, const struct mmlens_pte *rec);
+	/*
+	 * Run fast path: a PTE whose raw value is run_entry at address run_va
+	 * (the next frame with the very same bits) goes to extend() undecoded.
+	 * The consumer sets both after each leaf; run_entry 0 turns it off.
+	 */
+	void (*extend)(struct mmlens_walk *w);
+	u64 run_entry;
+	unsigned long run_va;
 	void *priv;
 	unsigned long next;	/* where a stopped walk resumes */
 };
