@@ -14,9 +14,12 @@ kdir=/lib/modules/$kver/build
 out=${MMLENS_BUILD:-$top/build}/kmod/$kver
 
 [ -d "$kdir" ] || { echo "build-kmod: no headers for $kver at $kdir" >&2; exit 1; }
-mkdir -p "$out"
-# Copy only what changed, so kbuild's own dependency tracking still works.
-cp -ru "$top/Kbuild" "$top/dkms.conf" "$top/module" "$top/include" "$out/"
+mkdir -p "$out/module"
+# Sources only (never objects an in-tree `make` left for another kernel), and
+# only what changed, so kbuild's own dependency tracking still works.
+cp -u "$top/Kbuild" "$top/dkms.conf" "$out/"
+cp -u "$top"/module/*.[ch] "$out/module/"
+cp -ru "$top/include" "$out/"
 log=$out/build.log
 if ! make -C "$kdir" M="$out" modules >"$log" 2>&1; then
 	cat "$log" >&2

@@ -194,16 +194,22 @@ TEST_F_TIMEOUT(huge, touched_thp_is_one_pmd_leaf_as_pagemap_and_kpageflags_say, 
 	expect_vma_leaves(_metadata, &self->nl, self->pid, p, self->len, MMT_PAGE_SIZE, 1, 0);
 }
 
-/* Reserves n more hugetlb pages of size kb; returns false if impossible. */
+/*
+ * Makes n hugetlb pages of size kb free: those already free (the VM reserves
+ * a 1G page at boot), else n more; returns false if impossible.
+ */
 static bool reserve_hugetlb(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self,
 			    unsigned long kb, unsigned long n)
 {
 	char free_path[128], val[32], now[32];
 
-	snprintf(self->knob, sizeof(self->knob),
-		 "/sys/kernel/mm/hugepages/hugepages-%lukB/nr_hugepages", kb);
 	snprintf(free_path, sizeof(free_path),
 		 "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages", kb);
+	self->knob[0] = '\0';	/* nothing to restore yet */
+	if (!mmt_read_file(free_path, now, sizeof(now)) && strtoul(now, NULL, 10) >= n)
+		return true;
+	snprintf(self->knob, sizeof(self->knob),
+		 "/sys/kernel/mm/hugepages/hugepages-%lukB/nr_hugepages", kb);
 	if (mmt_read_file(self->knob, self->saved, sizeof(self->saved))) {
 		self->knob[0] = '\0';
 		return false;

@@ -52,6 +52,8 @@ kmod=$(realpath "$kmod")
 if [ $la57 -eq 1 ]; then cpu=max,+la57 levels=5; else cpu=max,-la57 levels=4; fi
 append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mmlens_mode=$mode mmlens_kmod=$kmod mmlens_levels=$levels"
 [ "$mode" = run ] && append="$append quiet loglevel=3 mmlens_run=$script"
+# A 1 GiB huge page can only be had reliably before memory fragments.
+[ "$mode" = test ] && append="$append hugepagesz=1G hugepages=1"
 
 qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu "$cpu" -smp 2 -m "$mem"
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
