@@ -250,15 +250,28 @@ void mmlens_record_frame(struct mmlens_pte *rec, struct page *page)
 		rec->flags |= MMLENS_F_EXCLUSIVE;
 }
 
-/* Decode the leaf entry raw found at level for the mapping starting at va. */
+/*
+ * Decode the leaf entry raw found at level for the mapping starting at va.
+ * Every field is stored one by one: this runs for every entry of a dump, and
+ * a memset() of the record is a rep-string loop that emulators run slowly.
+ */
 void mmlens_decode_leaf(unsigned long va, u64 raw, int level, struct mmlens_pte *rec)
 {
-	memset(rec, 0, sizeof(*rec));
 	rec->va = va;
 	rec->entry = raw;
-	rec->level = level;
+	rec->pfn = 0;
+	rec->swap_offset = 0;
+	rec->flags = 0;
+	rec->frame_flags = 0;
 	rec->nr = 1;
+	rec->refcount = 0;
+	rec->mapcount = 0;
+	rec->level = level;
+	rec->kind = MMLENS_KIND_NONE;
+	rec->swap_type = 0;
+	rec->pkey = 0;
 	rec->page_shift = level_shift(level);
+	memset(rec->reserved, 0, sizeof(rec->reserved));
 
 	if (pte_none(__pte(raw)))
 		return;		/* MMLENS_KIND_NONE */

@@ -10,11 +10,16 @@
 #include "mmlens.h"
 #include "walk.h"
 
-/* Records are written straight into the message being built. */
+/*
+ * Records are decoded straight into the message being built: the walker
+ * writes each leaf into the next free slot, or into spare once the message
+ * is full (that leaf then starts the next message).
+ */
 struct pte_batch {
 	struct mmlens_pte *recs;
 	unsigned int n, cap;
 	bool runs;
+	struct mmlens_pte spare;
 };
 
 static u64 pages_of(const struct mmlens_pte *rec)
@@ -66,13 +71,13 @@ static int collect(struct mmlens_walk *w, const struct mmlens_pte *rec)
 {
 	struct pte_batch *b = w->priv;
 
-	if (b->runs && b->n && continues_run(&b->recs[b->n - 1], rec)) {
+	if (b->runs && b->n && continues_run(&b->recs[b->n - 1], rec))
 		b->recs[b->n - 1].nr++;
-	} else if (b->n == b->cap) {
+	else if (b->n == b->cap)
 		return MMLENS_WALK_STOP;
-	} else {
-		b->recs[b->n++] = *rec;
-	}
+	else
+		b->n++;		/* rec is &b->recs[b->n] already */
+	w->rec = b->n < b->cap ? &b->recs[b->n] : &b->spare;
 	/*
 	 * The next frame with exactly these bits continues a run of present
 	 * 4 KiB pages whatever it decodes to: let the walker skip decoding it.
@@ -119,6 +124,7 @@ static int pte_fill(struct sk_buff *skb, struct netlink_callback *cb,
 		return -EMSGSIZE;
 	}
 	batch.recs = nla_data(attr);
+	w.rec = batch.recs;
 
 	ret = mmlens_walk_range(&w, st->next, st->end);
 	if (ret < 0 || !batch.n) {

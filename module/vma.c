@@ -16,6 +16,7 @@
 
 struct vma_counts {
 	u64 resident, swapped, pmd_leaves, pud_leaves;
+	struct mmlens_pte rec;	/* where the walk decodes each leaf */
 };
 
 /*
@@ -115,7 +116,7 @@ static int vma_dump_one(struct sk_buff *skb, struct netlink_callback *cb,
 			struct mm_struct *mm, struct vm_area_struct *vma, char *pathbuf)
 {
 	struct vma_counts counts = {};
-	struct mmlens_walk w = { .mm = mm, .leaf = count_leaf, .priv = &counts };
+	struct mmlens_walk w = { .mm = mm, .leaf = count_leaf, .rec = &counts.rec, .priv = &counts };
 	void *hdr;
 	int err;
 

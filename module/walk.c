@@ -65,16 +65,16 @@ static void pte_unlock_unmap(spinlock_t *ptl)
 static int emit(struct mmlens_walk *w, struct vm_area_struct *vma, unsigned long va,
 		u64 raw, int level)
 {
-	struct mmlens_pte rec;
+	struct mmlens_pte *rec = w->rec;
 	struct page *page;
 	int ret;
 
 	/* The caller holds the leaf's lock: its frame stays mapped while we look. */
-	mmlens_decode_leaf(va, raw, level, &rec);
-	if (w->frames && (!w->want_frame || w->want_frame(w, &rec)) &&
-	    mmlens_frame_page(vma, &rec, va, &page))
-		mmlens_record_frame(&rec, page);
-	ret = w->leaf(w, &rec);
+	mmlens_decode_leaf(va, raw, level, rec);
+	if (w->frames && (!w->want_frame || w->want_frame(w, rec)) &&
+	    mmlens_frame_page(vma, rec, va, &page))
+		mmlens_record_frame(rec, page);
+	ret = w->leaf(w, rec);
 	if (ret == MMLENS_WALK_STOP)
 		w->next = va;
 	return ret;

@@ -49,6 +49,8 @@ typedef int (*mmlens_leaf_fn)(struct mmlens_walk *w, const struct mmlens_pte *re
 struct mmlens_walk {
 	struct mm_struct *mm;
 	mmlens_leaf_fn leaf;
+	/* Where the next leaf is decoded (set by the consumer: no copies per entry). */
+	struct mmlens_pte *rec;
 	bool frames;		/* fill the frame fields of records... */
 	/* ...of those this approves (NULL: all); it sees rec without them */
 	bool (*want_frame)(struct mmlens_walk *w, const struct mmlens_pte *rec);
