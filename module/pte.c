@@ -59,14 +59,6 @@ static bool starts_record(struct mmlens_walk *w, const struct mmlens_pte *rec)
 	return !(b->runs && b->n && continues_run(&b->recs[b->n - 1], rec));
 }
 
-/* The walker found the next page of the run without decoding it. */
-static void extend_run(struct mmlens_walk *w)
-{
-	struct pte_batch *b = w->priv;
-
-	b->recs[b->n - 1].nr++;
-}
-
 static int collect(struct mmlens_walk *w, const struct mmlens_pte *rec)
 {
 	struct pte_batch *b = w->priv;
@@ -85,6 +77,7 @@ static int collect(struct mmlens_walk *w, const struct mmlens_pte *rec)
 	if (b->runs && rec->kind == MMLENS_KIND_PRESENT && rec->level == MMLENS_LEVEL_PTE) {
 		w->run_entry = rec->entry + PAGE_SIZE;
 		w->run_va = rec->va + PAGE_SIZE;
+		w->run_nr = &b->recs[b->n - 1].nr;
 	} else {
 		w->run_entry = 0;
 	}
@@ -98,7 +91,7 @@ static int pte_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	struct pte_batch batch = { .runs = st->runs };
 	struct mmlens_walk w = {
 		.mm = mm, .leaf = collect, .frames = true, .want_frame = starts_record,
-		.extend = extend_run, .priv = &batch,
+		.priv = &batch,
 	};
 	struct nlattr *attr;
 	void *hdr;

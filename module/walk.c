@@ -96,7 +96,7 @@ static int walk_ptes(struct mmlens_walk *w, struct vm_area_struct *vma, pmd_t *p
 		if (w->run_entry && pte_val(val) == w->run_entry && addr == w->run_va) {
 			w->run_entry += PAGE_SIZE;
 			w->run_va += PAGE_SIZE;
-			w->extend(w);
+			(*w->run_nr)++;
 			continue;
 		}
 		if (pte_none(val))

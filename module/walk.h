@@ -56,12 +56,12 @@ struct mmlens_walk {
 	bool (*want_frame)(struct mmlens_walk *w, const struct mmlens_pte *rec);
 	/*
 	 * Run fast path: a PTE whose raw value is run_entry at address run_va
-	 * (the next frame with the very same bits) goes to extend() undecoded.
-	 * The consumer sets both after each leaf; run_entry 0 turns it off.
+	 * (the next frame with the very same bits) only bumps *run_nr, undecoded.
+	 * The consumer sets all three after each leaf; run_entry 0 turns it off.
 	 */
-	void (*extend)(struct mmlens_walk *w);
 	u64 run_entry;
 	unsigned long run_va;
+	u32 *run_nr;
 	void *priv;
 	unsigned long next;	/* where a stopped walk resumes */
 };

@@ -9,10 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /*
- * Room a formatted row may take at most; every row is built in a stack
- * buffer of this size and copied in one go.
+ * Room a formatted row may take at most; every row is built in a buffer
+ * of this size (a stack one, or the output's, see mmlens_out_room()).
  */
 #define MMLENS_ROW_MAX 2048
 
@@ -25,6 +26,16 @@ struct mmlens_out {
 
 void mmlens_out_init(struct mmlens_out *o, FILE *f);
 void mmlens_out_write(struct mmlens_out *o, const char *s, size_t len);
+/*
+ * Room for len bytes (at most the buffer's size) at the end of the buffer,
+ * flushing first if need be: text formatted there directly is kept with
+ * mmlens_out_commit(), without going through a copy.
+ */
+char *mmlens_out_room(struct mmlens_out *o, size_t len);
+static inline void mmlens_out_commit(struct mmlens_out *o, size_t len)
+{
+	o->len += len;
+}
 /* Writes what is buffered; returns 0 or the first write error (-errno). */
 int mmlens_out_flush(struct mmlens_out *o);
 
@@ -38,7 +49,14 @@ char *mmlens_fmt_hex(char *p, uint64_t v, unsigned int width);
 /* "0x" and lowercase hex. */
 char *mmlens_fmt_0x(char *p, uint64_t v);
 char *mmlens_fmt_u64(char *p, uint64_t v);
-char *mmlens_fmt_str(char *p, const char *s);
+/* Inline, so that the length of a literal is known when compiling. */
+static inline char *mmlens_fmt_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
 /* Pads with spaces until the text since start is width long, plus one. */
 char *mmlens_fmt_col(char *p, const char *start, size_t width);
 /* "4K", "2M", "1G": a page size, in the largest unit dividing it. */

@@ -2,10 +2,11 @@
 /*
  * Generic netlink connection to the mmlens kernel module.
  *
- * libnl does the socket and message plumbing; errors are taken from the
- * kernel's NLMSG_ERROR ourselves, because libnl squeezes the kernel's errno
- * into its own NLE_* codes (losing e.g. -EOPNOTSUPP vs -EINVAL detail) and
- * does not expose the extack message.
+ * libnl does the socket and builds the requests; the replies are read and
+ * their errors taken from the kernel's NLMSG_ERROR ourselves: libnl squeezes
+ * the kernel's errno into its own NLE_* codes (losing e.g. -EOPNOTSUPP vs
+ * -EINVAL detail), does not expose the extack message, and allocates and
+ * copies every message it receives.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -145,62 +146,91 @@ bad:
 	return -EBADMSG;
 }
 
+/*
+ * Receive buffer: dump messages are at most 32 KiB (the kernel sizes them by
+ * our reads, up to that), the rest much smaller.  Twice that, so that a
+ * datagram never has to be cut.
+ */
+#define RX_SIZE (64 << 10)
+
+/* What the replies of one request said. */
 struct transact {
 	int (*cb)(struct nl_msg *msg, void *arg);
 	void *arg;
+	uint32_t port, seq;	/* of the request, which the replies echo */
 	int cb_error;
 	struct mmlens_nl_err kernel;
 	bool dump_intr;
 	bool done;
 };
 
-static int valid_handler(struct nl_msg *msg, void *arg)
+/*
+ * Takes the messages of one datagram of len bytes, received at the start of
+ * rx's buffer.  The callback gets rx itself: the first message is in place,
+ * later ones are moved to the front (over messages already taken), so that
+ * no message is ever allocated or copied just to be handed over.
+ */
+static void take_datagram(struct nl_msg *rx, int len, struct transact *t)
 {
-	struct transact *t = arg;
+	struct nlmsghdr *front = nlmsg_hdr(rx), *nlh = front, *next;
 	int ret;
 
-	if (t->cb && !t->cb_error) {
-		ret = t->cb(msg, t->arg);
+	for (; !t->done && NLMSG_OK(nlh, len); nlh = next) {
+		next = NLMSG_NEXT(nlh, len);
+		/* Left over from an earlier request that was cut short. */
+		if (nlh->nlmsg_pid != t->port || nlh->nlmsg_seq != t->seq)
+			continue;
+		/*
+		 * The kernel flags dump messages when the data changed between
+		 * two of their parts; the dump is then inconsistent and should
+		 * be retried.
+		 */
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			t->dump_intr = true;
+		/* ACK (NLMSG_ERROR with error 0), error or NLMSG_DONE: the end. */
+		if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
+			mmlens_nl_parse_ack(nlh, &t->kernel);
+			t->done = true;
+			break;
+		}
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !t->cb || t->cb_error)
+			continue;
+		if (nlh != front)
+			memmove(front, nlh, nlh->nlmsg_len);
+		ret = t->cb(rx, t->arg);
 		if (ret < 0)
 			t->cb_error = ret;
 	}
-	return NL_OK;
 }
 
 /*
- * The kernel flags dump messages when the data changed between two of their
- * parts; the dump is then inconsistent and should be retried.
+ * Reads replies until the terminating one.  Our own loop rather than libnl's
+ * nl_recvmsgs(), which allocates a buffer for every datagram and a copy of
+ * every message: a page-table dump moves hundreds of 32 KiB messages.
  */
-static int dump_intr_handler(struct nl_msg *msg, void *arg)
+static int receive(struct mmlens_nl *nl, struct transact *t)
 {
-	struct transact *t = arg;
+	int fd = nl_socket_get_fd(nl->sock);
+	ssize_t n;
 
-	(void)msg;
-	t->dump_intr = true;
-	return NL_OK;
-}
-
-/* ACK (NLMSG_ERROR with error 0) or NLMSG_DONE: the end of the replies. */
-static int finish_handler(struct nl_msg *msg, void *arg)
-{
-	struct transact *t = arg;
-
-	mmlens_nl_parse_ack(nlmsg_hdr(msg), &t->kernel);
-	t->done = true;
-	return NL_STOP;
-}
-
-static int error_handler(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	/* libnl hands us the payload; the flags live in the header before it. */
-	const struct nlmsghdr *nlh =
-		(const struct nlmsghdr *)((unsigned char *)e - NLMSG_HDRLEN);
-	struct transact *t = arg;
-
-	(void)nla;
-	mmlens_nl_parse_ack(nlh, &t->kernel);
-	t->done = true;
-	return NL_STOP;
+	if (!nl->rx) {
+		nl->rx = nlmsg_alloc_size(RX_SIZE);
+		if (!nl->rx)
+			return -ENOMEM;
+	}
+	while (!t->done) {
+		/* MSG_TRUNC: the datagram's real length, to tell a cut one. */
+		n = recv(fd, nlmsg_hdr(nl->rx), RX_SIZE, MSG_TRUNC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n > RX_SIZE)
+			return -EMSGSIZE;
+		take_datagram(nl->rx, n, t);
+	}
+	return 0;
 }
 
 int mmlens_nl_transact(struct mmlens_nl *nl, struct nl_msg *msg,
@@ -208,43 +238,24 @@ int mmlens_nl_transact(struct mmlens_nl *nl, struct nl_msg *msg,
 		       struct mmlens_nl_err *err)
 {
 	struct transact t = { .cb = cb, .arg = arg };
-	struct nl_cb *nlcb;
 	int ret;
 
 	/* Without an ACK a successful request that has no reply never ends. */
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 
-	nlcb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!nlcb) {
-		nlmsg_free(msg);
-		ret = -ENOMEM;
-		goto out;
-	}
-	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, valid_handler, &t);
-	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, finish_handler, &t);
-	nl_cb_set(nlcb, NL_CB_FINISH, NL_CB_CUSTOM, finish_handler, &t);
-	nl_cb_set(nlcb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, dump_intr_handler, &t);
-	nl_cb_err(nlcb, NL_CB_CUSTOM, error_handler, &t);
-
 	ret = nl_send_auto(nl->sock, msg);
+	/* Filled in by nl_send_auto(). */
+	t.port = nlmsg_hdr(msg)->nlmsg_pid;
+	t.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (ret < 0) {
 		ret = mmlens_nl_errno(ret);
-		goto out_cb;
+		goto out;
 	}
 
-	/*
-	 * nl_recvmsgs() returns after each datagram that does not continue a
-	 * multipart message, so loop until the terminating message.  Once
-	 * that arrived its (libnl-encoded) return value is of no interest.
-	 */
-	while (!t.done) {
-		ret = nl_recvmsgs(nl->sock, nlcb);
-		if (ret < 0 && !t.done) {
-			ret = mmlens_nl_errno(ret);
-			goto out_cb;
-		}
-	}
+	ret = receive(nl, &t);
+	if (ret)
+		goto out;
 	if (t.kernel.error)
 		ret = t.kernel.error;
 	else if (t.cb_error)
@@ -252,8 +263,6 @@ int mmlens_nl_transact(struct mmlens_nl *nl, struct nl_msg *msg,
 	else
 		ret = t.dump_intr ? -EAGAIN : 0;
 
-out_cb:
-	nl_cb_put(nlcb);
 out:
 	if (err) {
 		*err = t.kernel;
@@ -312,6 +321,7 @@ int mmlens_nl_open(struct mmlens_nl *nl)
 	int fd, ret;
 
 	nl->family = -1;
+	nl->rx = NULL;
 	nl->sock = nl_socket_alloc();
 	if (!nl->sock)
 		return -ENOMEM;
@@ -333,18 +343,6 @@ int mmlens_nl_open(struct mmlens_nl *nl)
 		goto fail;
 	}
 
-	/*
-	 * Page-table dumps are large.  A fixed receive buffer makes libnl read
-	 * each datagram with one recvmsg() instead of peeking at its size first,
-	 * and lets the kernel fill dump messages up to its limit of 32 KiB.
-	 * libnl allocates the buffer for every read: 64 KiB stays on the heap.
-	 */
-	ret = nl_socket_set_msg_buf_size(nl->sock, 64 << 10);
-	if (ret < 0) {
-		ret = mmlens_nl_errno(ret);
-		goto fail;
-	}
-
 	ret = resolve_family(nl);
 	if (ret)
 		goto fail;
@@ -359,7 +357,9 @@ void mmlens_nl_close(struct mmlens_nl *nl)
 {
 	/* nl_socket_free() closes the socket too. */
 	nl_socket_free(nl->sock);
+	nlmsg_free(nl->rx);
 	nl->sock = NULL;
+	nl->rx = NULL;
 	nl->family = -1;
 }
 

@@ -15,6 +15,7 @@
 struct mmlens_nl {
 	struct nl_sock *sock;
 	int family;
+	struct nl_msg *rx;	/* receive buffer, allocated on first use */
 };
 
 struct mmlens_nl_err {
@@ -40,14 +41,16 @@ struct nl_msg *mmlens_nl_request(struct mmlens_nl *nl, uint8_t cmd, int flags);
 
 /*
  * Sends msg (always frees it) with NLM_F_ACK and receives until the ACK,
- * NLMSG_DONE or an error.  cb (may be NULL) is called for each reply message;
- * it returns 0 to go on or a negative errno to fail the transaction, in which
- * case it is not called again but the remaining replies are still read, so
- * the socket stays usable.  Returns 0 or a negative errno: the kernel's when
- * it reported one, else cb's, else a local one; -EAGAIN when the kernel
- * flagged a dump as interrupted (NLM_F_DUMP_INTR).  Fills *err (may be NULL)
- * with that errno and the kernel's extack message; on success the message
- * may still hold a warning.
+ * NLMSG_DONE or an error.  cb (may be NULL) is called for each reply message,
+ * which lives in nl's receive buffer: it is valid during the call only and
+ * must not be kept (nlmsg_get()) or freed.  cb returns 0 to go on or a
+ * negative errno to fail the transaction, in which case it is not called
+ * again but the remaining replies are still read, so the socket stays
+ * usable.  Returns 0 or a negative errno: the kernel's when it reported one,
+ * else cb's, else a local one; -EAGAIN when the kernel flagged a dump as
+ * interrupted (NLM_F_DUMP_INTR).  Fills *err (may be NULL) with that errno
+ * and the kernel's extack message; on success the message may still hold a
+ * warning.
  */
 int mmlens_nl_transact(struct mmlens_nl *nl, struct nl_msg *msg,
 		       int (*cb)(struct nl_msg *msg, void *arg), void *arg,

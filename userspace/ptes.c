@@ -130,18 +130,39 @@ static char *fmt_pagemap(char *p, uint64_t raw)
 	return p;
 }
 
+/* Where a names cache keeps flags. */
+static unsigned int names_slot(uint64_t flags)
+{
+	/* Fibonacci hashing: the top bits of the product depend on all bits. */
+	return (flags * 0x9e3779b97f4a7c15ULL) >> (64 - MMLENS_NAMES_SLOT_BITS);
+}
+
 /* Appends the names of flags from table, through the cache. */
 static char *fmt_names(char *p, struct mmlens_names_cache *c,
 		       const struct mmlens_bit_name *table, uint64_t flags)
 {
-	if (!c->valid || c->flags != flags) {
-		c->len = mmlens_flag_names(c->names, sizeof(c->names), table,
+	struct mmlens_names_slot *s = &c->slot[names_slot(flags)];
+
+	if (!s->valid || s->flags != flags) {
+		s->len = mmlens_flag_names(s->names, sizeof(s->names), table,
 					   flags, ',');
-		c->flags = flags;
-		c->valid = true;
+		s->flags = flags;
+		s->valid = true;
 	}
-	memcpy(p, c->names, c->len);
-	return p + c->len;
+	memcpy(p, s->names, s->len);
+	return p + s->len;
+}
+
+/*
+ * Rows are written over as many spaces as the columns before the flag names
+ * can take (under 200 bytes), so that padding a column is only moving on.
+ */
+#define ROW_SPACES 256
+
+/* The end of the column that began at start: width at least, plus a space. */
+static char *col(char *p, char *start, size_t width)
+{
+	return (size_t)(p - start) < width ? start + width + 1 : p + 1;
 }
 
 size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
@@ -151,20 +172,19 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	uint64_t pages = mmlens_pte_pages(rec);
 	bool frame = rec->flags & MMLENS_F_HAS_FRAME;
 
-	c = p; p = mmlens_fmt_col(mmlens_fmt_hex(p, rec->va, W_VA), c, W_VA);
+	memset(line, ' ', ROW_SPACES);
+	c = p; p = col(mmlens_fmt_hex(p, rec->va, W_VA), c, W_VA);
 	if (fmt->runs) {
-		c = p; p = mmlens_fmt_col(mmlens_fmt_hex(p, rec->va + page_bytes(rec), W_VA),
-					  c, W_VA);
-		c = p; p = mmlens_fmt_col(mmlens_fmt_u64(p, rec->nr), c, W_NR);
+		c = p; p = col(mmlens_fmt_hex(p, rec->va + page_bytes(rec), W_VA), c, W_VA);
+		c = p; p = col(mmlens_fmt_u64(p, rec->nr), c, W_NR);
 	}
-	c = p; p = mmlens_fmt_col(mmlens_fmt_str(p, fmt->module ?
-						  mmlens_level_name(rec->level) : "-"),
-				  c, W_LVL);
-	c = p; p = mmlens_fmt_col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
-	c = p; p = mmlens_fmt_col(mmlens_fmt_pgsize(p, 1ULL << rec->page_shift), c, W_SIZE);
+	c = p; p = col(mmlens_fmt_str(p, fmt->module ? mmlens_level_name(rec->level) : "-"),
+		       c, W_LVL);
+	c = p; p = col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
+	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << rec->page_shift), c, W_SIZE);
 	c = p;
 	p = fmt->module ? mmlens_fmt_hex(p, rec->entry, W_ENTRY) : mmlens_fmt_str(p, "-");
-	p = mmlens_fmt_col(p, c, W_ENTRY);
+	p = col(p, c, W_ENTRY);
 
 	c = p;
 	if (kind_has_pfn(rec->kind)) {
@@ -183,19 +203,19 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 			p = mmlens_fmt_0x(p, rec->swap_offset + pages - 1);
 		}
 	}
-	p = mmlens_fmt_col(p, c, fmt->runs ? W_PFN_RUNS : W_PFN);
+	p = col(p, c, fmt->runs ? W_PFN_RUNS : W_PFN);
 
 	c = p;
 	p = frame ? mmlens_fmt_u64(p, rec->mapcount) : mmlens_fmt_str(p, "-");
-	p = mmlens_fmt_col(p, c, W_COUNT);
+	p = col(p, c, W_COUNT);
 	c = p;
 	p = frame && fmt->module ? mmlens_fmt_u64(p, rec->refcount) : mmlens_fmt_str(p, "-");
-	p = mmlens_fmt_col(p, c, W_COUNT);
+	p = col(p, c, W_COUNT);
 	c = p;
 	p = pm ? fmt_pagemap(p, *pm) : mmlens_fmt_str(p, "-");
-	p = mmlens_fmt_col(p, c, W_PAGEMAP);
+	p = col(p, c, W_PAGEMAP);
 
-	/* The columns above take 150 bytes at most, the names 2 * 768. */
+	/* The names take 2 * 768 bytes at most, MMLENS_ROW_MAX has room. */
 	p = fmt_names(p, &fmt->entry_names, mmlens_entry_flag_names, rec->flags);
 	if (frame) {
 		p = mmlens_fmt_str(p, " | ");
@@ -231,9 +251,55 @@ static struct json_object *pte_pagemap_json(const uint64_t *pm)
 	return mmlens_pagemap_json(&d);
 }
 
-struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
-				    const struct mmlens_pte *rec,
-				    const uint64_t *pm)
+/*
+ * The JSON arrays of flag names, cached as the text's names are: rows share
+ * them by reference instead of building a string object per name each.
+ */
+struct json_names_slot {
+	uint64_t flags;
+	struct json_object *arr;	/* NULL: empty slot */
+};
+
+struct json_names_cache {
+	struct json_names_slot slot[1 << MMLENS_NAMES_SLOT_BITS];
+};
+
+struct pte_json_cache {
+	struct json_names_cache entry, kpf;
+};
+
+/* A new reference to the array of the names of flags; NULL without memory. */
+static struct json_object *json_names(struct json_names_cache *c,
+				      const struct mmlens_bit_name *table,
+				      uint64_t flags)
+{
+	struct json_names_slot *s = &c->slot[names_slot(flags)];
+	struct json_object *arr;
+
+	if (!s->arr || s->flags != flags) {
+		arr = mmlens_json_flags(table, flags);
+		if (!arr)
+			return NULL;
+		json_object_put(s->arr);
+		s->arr = arr;
+		s->flags = flags;
+	}
+	return json_object_get(s->arr);
+}
+
+static void pte_json_cache_free(struct pte_json_cache *jc)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(jc->entry.slot) / sizeof(jc->entry.slot[0]); i++) {
+		json_object_put(jc->entry.slot[i].arr);
+		json_object_put(jc->kpf.slot[i].arr);
+	}
+}
+
+static struct json_object *pte_json(const struct mmlens_ptes_fmt *fmt,
+				    struct pte_json_cache *jc,
+				    const struct mmlens_pte *rec, const uint64_t *pm)
 {
 	bool frame = rec->flags & MMLENS_F_HAS_FRAME, m = fmt->module;
 	struct json_object *obj = json_object_new_object();
@@ -248,15 +314,15 @@ struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
 	    mmlens_json_add(obj, "pfn", kind_has_pfn(rec->kind) ?
 			    json_object_new_int64(rec->pfn) : mmlens_json_null()) ||
 	    mmlens_json_add(obj, "page_size", json_object_new_int64(1LL << rec->page_shift)) ||
-	    mmlens_json_add(obj, "flags", mmlens_json_flags(mmlens_entry_flag_names,
-							    rec->flags)) ||
+	    mmlens_json_add(obj, "flags", json_names(&jc->entry, mmlens_entry_flag_names,
+						     rec->flags)) ||
 	    mmlens_json_add(obj, "swap", pte_swap_json(rec)) ||
 	    mmlens_json_add(obj, "mapcount", frame ? json_object_new_int64(rec->mapcount) :
 			    mmlens_json_null()) ||
 	    mmlens_json_add(obj, "refcount", frame && m ?
 			    json_object_new_int64(rec->refcount) : mmlens_json_null()) ||
 	    mmlens_json_add(obj, "page_flags", frame ?
-			    mmlens_json_flags(mmlens_kpf_names, rec->frame_flags) :
+			    json_names(&jc->kpf, mmlens_kpf_names, rec->frame_flags) :
 			    mmlens_json_null()) ||
 	    mmlens_json_add(obj, "pkey", m && rec->kind == MMLENS_KIND_PRESENT ?
 			    json_object_new_int64(rec->pkey) : mmlens_json_null()) ||
@@ -265,6 +331,17 @@ struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
 		json_object_put(obj);
 		return NULL;
 	}
+	return obj;
+}
+
+struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
+				    const struct mmlens_pte *rec,
+				    const uint64_t *pm)
+{
+	struct pte_json_cache jc = { .entry.slot[0].arr = NULL };
+	struct json_object *obj = pte_json(fmt, &jc, rec, pm);
+
+	pte_json_cache_free(&jc);
 	return obj;
 }
 
@@ -312,9 +389,11 @@ int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
 		      int pagemap_fd)
 {
 	struct pm_window w = { .fd = pagemap_fd };
+	struct pte_json_cache jc = { .entry.slot[0].arr = NULL };
 	struct json_object *obj;
 	char line[MMLENS_ROW_MAX];
 	const uint64_t *pm;
+	char *row;
 	const char *s;
 	size_t i;
 	int ret = 0;
@@ -329,10 +408,12 @@ int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
 	for (i = 0; i < n && !out->error; i++) {
 		pm = pm_window_get(&w, recs, i, n);
 		if (!json) {
-			mmlens_out_write(out, line, mmlens_pte_row(line, fmt, &recs[i], pm));
+			/* Straight into the output buffer. */
+			row = mmlens_out_room(out, MMLENS_ROW_MAX);
+			mmlens_out_commit(out, mmlens_pte_row(row, fmt, &recs[i], pm));
 			continue;
 		}
-		obj = mmlens_pte_json(fmt, &recs[i], pm);
+		obj = pte_json(fmt, &jc, &recs[i], pm);
 		s = obj ? json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 							 JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
 		if (!s) {
@@ -345,6 +426,7 @@ int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
 		json_object_put(obj);
 	}
 	free(w.words);
+	pte_json_cache_free(&jc);
 	if (!ret)
 		ret = mmlens_out_flush(out);
 	return ret;

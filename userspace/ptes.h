@@ -33,12 +33,22 @@ void mmlens_ptes_free(struct mmlens_ptes *p);
  */
 int mmlens_ptes_add(struct mmlens_ptes *p, const void *data, size_t len);
 
-/* The names of the last flags word seen: rows in a row tend to share it. */
-struct mmlens_names_cache {
+/*
+ * The names of flags words seen, by a hash of the word: a table has few
+ * distinct ones, but neighbouring rows alternate between them (accessed,
+ * dirty, exclusive, active...).
+ */
+#define MMLENS_NAMES_SLOT_BITS 3
+
+struct mmlens_names_slot {
 	bool valid;
 	uint64_t flags;
 	size_t len;
 	char names[768];
+};
+
+struct mmlens_names_cache {
+	struct mmlens_names_slot slot[1 << MMLENS_NAMES_SLOT_BITS];
 };
 
 /* How rows are printed. */

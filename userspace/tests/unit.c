@@ -556,6 +556,7 @@ static int live_open(struct mmlens_nl *nl)
 	int fd;
 
 	nl->family = GENL_ID_CTRL;
+	nl->rx = NULL;
 	nl->sock = nl_socket_alloc();
 	if (!nl->sock)
 		return -ENOMEM;
@@ -798,12 +799,24 @@ static void test_fmt(void)
 	p = mmlens_fmt_hex(buf, UINT64_MAX, 12);
 	*p = '\0';
 	CHECK_STR(buf, "ffffffffffffffff");
+	p = mmlens_fmt_hex(buf, 0x0123456789abcdefULL, 1);
+	*p = '\0';
+	CHECK_STR(buf, "123456789abcdef");
+	p = mmlens_fmt_hex(buf, 0xfedcba9876543210ULL, 1);
+	*p = '\0';
+	CHECK_STR(buf, "fedcba9876543210");
+	p = mmlens_fmt_hex(buf, 0x9a, 20);
+	*p = '\0';
+	CHECK_STR(buf, "0000000000000000009a");
 	p = mmlens_fmt_0x(buf, 0x7ffd5c3a1e28ULL);
 	*p = '\0';
 	CHECK_STR(buf, "0x7ffd5c3a1e28");
 	p = mmlens_fmt_u64(buf, UINT64_MAX);
 	*p = '\0';
 	CHECK_STR(buf, "18446744073709551615");
+	p = mmlens_fmt_u64(buf, 10);
+	*p = '\0';
+	CHECK_STR(buf, "10");
 	p = mmlens_fmt_u64(buf, 0);
 	*p = '\0';
 	CHECK_STR(buf, "0");
