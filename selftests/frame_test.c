@@ -127,17 +127,14 @@ TEST_F(frame, file_page_mapped_twice_has_mapcount_two)
 
 TEST_F(frame, thp_tail_frame_reports_its_folio)
 {
-	char choice[32], *p;
+	char *p;
 	struct mmt_attrs f;
 	uint64_t pme, kpf;
 
-	if (mmt_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled", choice, sizeof(choice)) ||
-	    !strcmp(choice, "never"))
-		SKIP(return, "transparent huge pages are disabled");
-	p = mmt_map_aligned(MMT_PMD_SIZE, MMT_PMD_SIZE, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!mmt_thp_available())
+		SKIP(return, "transparent huge pages are unavailable (not built, or enabled = never)");
+	p = mmt_map_thp();
 	ASSERT_NE(MAP_FAILED, p);
-	madvise(p, MMT_PMD_SIZE, MADV_HUGEPAGE);
 	p[0] = 1;
 	ASSERT_EQ(0, mmt_pagemap(0, (uint64_t)p + 7 * MMT_PAGE_SIZE, &pme));
 	ASSERT_TRUE(pme & PM_PRESENT);

@@ -162,22 +162,18 @@ static void expect_vma_leaves(struct __test_metadata *_metadata, struct mmlens_n
 
 TEST_F_TIMEOUT(huge, touched_thp_is_one_pmd_leaf_as_pagemap_and_kpageflags_say, 120)
 {
-	char choice[32], *p;
+	char *p;
 	uint64_t pme, kpf;
 	long ahp;
 	int i;
 
-	if (mmt_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled", choice, sizeof(choice)))
-		SKIP(return, "no transparent huge pages in this kernel");
-	if (!strcmp(choice, "never"))
-		SKIP(return, "transparent huge pages are disabled (enabled = never)");
+	if (!mmt_thp_available())
+		SKIP(return, "transparent huge pages are unavailable (not built, or enabled = never)");
 
 	self->len = MMT_PMD_SIZE;
-	self->map = mmt_map_aligned(self->len, MMT_PMD_SIZE, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->map = mmt_map_thp();
 	ASSERT_NE(MAP_FAILED, self->map);
 	p = self->map;
-	ASSERT_EQ(0, madvise(p, self->len, MADV_HUGEPAGE));
 	for (i = 0; i < 512; i += 37)
 		p[i * MMT_PAGE_SIZE] = i;
 

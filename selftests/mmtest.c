@@ -894,6 +894,26 @@ void *mmt_map_aligned(size_t size, size_t align, int prot, int flags, int fd, of
 	return a;
 }
 
+bool mmt_thp_available(void)
+{
+	char choice[32];
+
+	return !mmt_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled", choice,
+				 sizeof(choice)) && strcmp(choice, "never");
+}
+
+void *mmt_map_thp(void)
+{
+	void *p = mmt_map_aligned(MMT_PMD_SIZE, MMT_PMD_SIZE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED && madvise(p, MMT_PMD_SIZE, MADV_HUGEPAGE)) {
+		munmap(p, MMT_PMD_SIZE);
+		return MAP_FAILED;
+	}
+	return p;
+}
+
 int mmt_system(const char *fmt, ...)
 {
 	char cmd[1024];

@@ -206,6 +206,10 @@ int mmt_system_ram(struct mmt_range *r, int max);
  * MAP_FAILED on failure.  The alignment slack is unmapped again.
  */
 void *mmt_map_aligned(size_t size, size_t align, int prot, int flags, int fd, off_t off);
+/* Can this kernel make transparent huge pages (built in, enabled is not "never")? */
+bool mmt_thp_available(void);
+/* One PMD of private anonymous memory, 2 MiB-aligned, advised MADV_HUGEPAGE; MAP_FAILED on failure. */
+void *mmt_map_thp(void);
 /* Runs cmd through sh; returns its exit status (or -1). */
 int mmt_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Pins the caller to one CPU (the first it may run on); 0 or -errno. */

@@ -229,17 +229,14 @@ TEST_F_TIMEOUT(ptes, large_range_spans_many_messages_without_loss, 120)
 TEST_F(ptes, runs_of_a_split_thp_follow_its_contiguous_frames)
 {
 	uint64_t pme[512], kpf, base, total = 0;
-	char choice[32], *p;
+	char *p;
 	size_t i, j;
 
-	if (mmt_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled", choice, sizeof(choice)) ||
-	    !strcmp(choice, "never"))
-		SKIP(return, "transparent huge pages are disabled");
-	p = mmt_map_aligned(MMT_PMD_SIZE, MMT_PMD_SIZE, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!mmt_thp_available())
+		SKIP(return, "transparent huge pages are unavailable (not built, or enabled = never)");
+	p = mmt_map_thp();
 	ASSERT_NE(MAP_FAILED, p);
 	base = (uint64_t)p;
-	madvise(p, MMT_PMD_SIZE, MADV_HUGEPAGE);
 	p[0] = 1;
 	ASSERT_EQ(0, mmt_pagemap(0, base, &pme[0]));
 	ASSERT_EQ(0, mmt_kpageflags(PM_PFN(pme[0]), &kpf));
