@@ -145,6 +145,14 @@ int mmlens_nl_get_pte_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		if (ret)
 			return ret;
 		st->runs = nla_get_flag(mmlens_dump_attrs(cb)[MMLENS_A_PTE_RUNS]);
+		/*
+		 * Ask for messages larger than the 32 KiB netlink would size
+		 * them to: each costs a lookup of the target, a descent of its
+		 * tables and a wakeup of the reader.  Just under 64 KiB so the
+		 * buffer stays one order-4 allocation; readers need a buffer
+		 * that large (MMLENS_DUMP_BUFFER).
+		 */
+		cb->min_dump_alloc = MMLENS_DUMP_BUFFER - SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	}
 	if (st->next >= st->end)
 		return 0;

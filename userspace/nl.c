@@ -147,11 +147,10 @@ bad:
 }
 
 /*
- * Receive buffer: dump messages are at most 32 KiB (the kernel sizes them by
- * our reads, up to that), the rest much smaller.  Twice that, so that a
- * datagram never has to be cut.
+ * Receive buffer: GET_PTE dump messages can be MMLENS_DUMP_BUFFER bytes (the
+ * module asks netlink for messages that large), everything else is smaller.
  */
-#define RX_SIZE (64 << 10)
+#define RX_SIZE MMLENS_DUMP_BUFFER
 
 /* What the replies of one request said. */
 struct transact {

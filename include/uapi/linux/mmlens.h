@@ -211,6 +211,12 @@
 
 #define MMLENS_ABI_VERSION 2
 
+/*
+ * GET_PTE dump messages can be this large (larger than netlink's usual
+ * 32 KiB): receive them with a buffer of at least this size.
+ */
+#define MMLENS_DUMP_BUFFER 65536
+
 enum mmlens_cmd {
 	MMLENS_CMD_UNSPEC,
 	MMLENS_CMD_GET_STATUS,
