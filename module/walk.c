@@ -406,7 +406,7 @@ static int count_vma_tables(struct mm_struct *mm, struct vm_area_struct *vma,
 	for (addr = vma->vm_start; addr < end; addr = next) {
 		pgd_t *pgdp = pgd_offset(mm, addr);
 		p4d_t *p4dp;
-		pud_t *pudp;
+		pud_t *pudp, pud;
 		pmd_t *pmdp, pmd;
 
 		next = pmd_addr_end(addr, end);
@@ -423,8 +423,8 @@ static int count_vma_tables(struct mm_struct *mm, struct vm_area_struct *vma,
 		}
 		pudp = pud_offset(p4dp, addr);
 		count_table(counts, last, MMLENS_LEVEL_PUD, (void *)((unsigned long)pudp & PAGE_MASK));
-		if (pud_none(READ_ONCE(*pudp)) || pud_leaf(READ_ONCE(*pudp)) ||
-		    !pud_present(READ_ONCE(*pudp))) {
+		pud = READ_ONCE(*pudp);
+		if (pud_none(pud) || pud_leaf(pud) || !pud_present(pud)) {
 			next = pud_addr_end(addr, end);
 			continue;
 		}
