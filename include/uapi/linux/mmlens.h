@@ -196,6 +196,119 @@
  *        them (linux/kernel-page-flags.h)
  *    MMLENS_A_FRAME_NID: NLA_U32, NUMA node
  *
+ * Live events
+ * ===========
+ *
+ * A socket watches processes; the kernel then counts their page faults by
+ * class and the TLB flushes of their address spaces, and multicasts an event
+ * per fault, fork and exit on the group MMLENS_MCGRP_EVENTS (join it to
+ * receive them; joining needs CAP_SYS_ADMIN too).  Events are messages of
+ * the commands MMLENS_CMD_FAULT_NTF, MMLENS_CMD_FORK_NTF and
+ * MMLENS_CMD_EXIT_NTF, attributes MMLENS_A_EVENT_*.  Watches belong to the
+ * socket that added them and end when it closes, when it deletes them, or
+ * when the process exits.  No probe is armed while nothing is watched; with
+ * watches, each fault of an unwatched process costs one hash lookup.
+ *
+ * Events are produced in the fault path and sent from a worker.  An event
+ * that cannot be delivered (the event queue or a listener's receive buffer
+ * is full) is counted as lost for its process; MMLENS_A_EVENT_LOST of the
+ * next event and MMLENS_A_STATS_LOST carry the total, so events delivered
+ * plus lost equal the faults that happened.
+ *
+ * MMLENS_CMD_WATCH_ADD
+ * --------------------
+ *
+ * May only be called via NLM_F_REQUEST.  Request:
+ *
+ *    MMLENS_A_WATCH_PID: NLA_U32, the process (a TID stands for its
+ *        process), required
+ *    MMLENS_A_WATCH_FOLLOW: NLA_FLAG, also watch the processes it forks from
+ *        then on (and theirs), from their first instruction
+ *
+ * Watching a process the socket already watches updates FOLLOW.  Several
+ * sockets may watch one process; its counters then start with the first
+ * watch.
+ *
+ * MMLENS_CMD_WATCH_DEL
+ * --------------------
+ *
+ * May only be called via NLM_F_REQUEST.  Request: MMLENS_A_WATCH_PID
+ * (required).  A process this socket does not watch gets -ENOENT.
+ *
+ * MMLENS_CMD_GET_STATS
+ * --------------------
+ *
+ * May only be called via NLM_F_REQUEST.  Request:
+ *
+ *    MMLENS_A_STATS_PID: NLA_U32, a watched process; without it, the global
+ *        TLB counters
+ *
+ * Reply, one message:
+ *
+ *    MMLENS_A_STATS_PID: NLA_U32, the process (absent for global counters)
+ *    MMLENS_A_STATS_TLB_GEN: NLA_U64, TLB flush generation of its mm
+ *    MMLENS_A_STATS_WATCHED_NS: NLA_U64, time counted (since its first
+ *        watch, or for global counters since a probe was first armed; global
+ *        counters only count while something is watched)
+ *    MMLENS_A_STATS_FAULTS: NLA_NESTED, faults by class:
+ *        MMLENS_A_FAULTS_<CLASS>: NLA_U64 each (attribute type
+ *            MMLENS_A_FAULTS_FIRST + enum mmlens_fault_class)
+ *    MMLENS_A_STATS_TLB: NLA_NESTED, flushes by reason:
+ *        MMLENS_A_TLB_<REASON>: NLA_NESTED (type MMLENS_A_TLB_FIRST + enum
+ *            mmlens_tlb_reason), each with
+ *            MMLENS_A_TLB_COUNT_FLUSHES: NLA_U64, flushes
+ *            MMLENS_A_TLB_COUNT_PAGES: NLA_U64, pages of ranged flushes
+ *            MMLENS_A_TLB_COUNT_FULL: NLA_U64, flushes of the whole TLB
+ *    MMLENS_A_STATS_EVENTS: NLA_U64, events delivered
+ *    MMLENS_A_STATS_LOST: NLA_U64, events lost
+ *
+ * TLB flushes are attributed to the address space being flushed: a task
+ * switch to the mm loaded (only switches that flushed count), a shootdown
+ * received (remote or local) to the mm loaded on the CPU flushing, an IPI sent
+ * to the sender's mm.  Flushes not tied to one mm (LOCAL_SHOOTDOWN of
+ * reclaim's batches) are global only.
+ *
+ * Events (multicast, MMLENS_MCGRP_EVENTS)
+ * ---------------------------------------
+ *
+ * MMLENS_CMD_FAULT_NTF, one per fault of a watched process:
+ *
+ *    MMLENS_A_EVENT_PID, MMLENS_A_EVENT_TID: NLA_U32, process and thread
+ *    MMLENS_A_EVENT_VA: NLA_U64, the faulting address
+ *    MMLENS_A_EVENT_ACCESS: NLA_U32, enum mmlens_access
+ *    MMLENS_A_EVENT_FAULT_FLAGS: NLA_U32, MMLENS_FAULT_F_*
+ *    MMLENS_A_EVENT_CLASS: NLA_U32, enum mmlens_fault_class
+ *    MMLENS_A_EVENT_LEVEL: NLA_U32, enum mmlens_level of the leaf entry
+ *        after the fault (PMD for a THP)
+ *    MMLENS_A_EVENT_ENTRY_BEFORE, MMLENS_A_EVENT_ENTRY_AFTER: NLA_U64, the
+ *        leaf entry before and after the fault (0: none)
+ *    MMLENS_A_EVENT_PFN_BEFORE, MMLENS_A_EVENT_PFN_AFTER: NLA_U64, frames
+ *        mapped before and after (absent when not present)
+ *    MMLENS_A_EVENT_MAPCOUNT_BEFORE: NLA_U32, mappings of the old frame
+ *        before the fault (absent without one)
+ *    MMLENS_A_EVENT_RESULT: NLA_U32, the kernel's vm_fault_t result bits
+ *    MMLENS_A_EVENT_DURATION_NS: NLA_U64, time spent handling the fault
+ *    MMLENS_A_EVENT_TIMESTAMP_NS: NLA_U64, CLOCK_MONOTONIC at the fault
+ *    MMLENS_A_EVENT_LOST: NLA_U64, events of this process lost so far
+ *
+ * MMLENS_CMD_FORK_NTF: a watched process forked:
+ *
+ *    MMLENS_A_EVENT_PID: NLA_U32, the parent process
+ *    MMLENS_A_EVENT_TID: NLA_U32, the thread that forked
+ *    MMLENS_A_EVENT_CHILD: NLA_U32, the new process
+ *    MMLENS_A_EVENT_FOLLOWED: NLA_FLAG, the child is watched
+ *    MMLENS_A_EVENT_TIMESTAMP_NS, MMLENS_A_EVENT_LOST: as above
+ *
+ * MMLENS_CMD_EXIT_NTF: the last thread of a watched process exited (its
+ * watches end):
+ *
+ *    MMLENS_A_EVENT_PID: NLA_U32
+ *    MMLENS_A_EVENT_EXIT_CODE: NLA_U32, as wait(2) reports it
+ *    MMLENS_A_EVENT_TIMESTAMP_NS, MMLENS_A_EVENT_LOST: as above
+ *
+ * PIDs in events and in MMLENS_A_STATS_PID are numbered as the initial PID
+ * namespace sees them (events go to listeners of any PID namespace).
+ *
  * A client compares MMLENS_A_STATUS_ABI_VERSION with the MMLENS_ABI_VERSION
  * it was built with; the ABI only grows by appending commands and attributes,
  * and MMLENS_ABI_VERSION changes when it does.
@@ -211,6 +324,9 @@
 
 #define MMLENS_ABI_VERSION 2
 
+/* The multicast group of live events. */
+#define MMLENS_MCGRP_EVENTS "events"
+
 /*
  * GET_PTE dump messages can be this large (larger than netlink's usual
  * 32 KiB): receive them with a buffer of at least this size.
@@ -225,6 +341,12 @@ enum mmlens_cmd {
 	MMLENS_CMD_TRANSLATE,
 	MMLENS_CMD_GET_PTE,
 	MMLENS_CMD_GET_FRAME,
+	MMLENS_CMD_WATCH_ADD,
+	MMLENS_CMD_WATCH_DEL,
+	MMLENS_CMD_GET_STATS,
+	MMLENS_CMD_FAULT_NTF,
+	MMLENS_CMD_FORK_NTF,
+	MMLENS_CMD_EXIT_NTF,
 	__MMLENS_CMD_MAX
 };
 #define MMLENS_CMD_MAX (__MMLENS_CMD_MAX - 1)
@@ -289,6 +411,60 @@ enum mmlens_entry_flag {
 	/* The leaf's page is mapped once: /proc/PID/pagemap bit 56. */
 	MMLENS_F_EXCLUSIVE = 1ULL << 27,
 };
+
+/* How a faulting access touched memory. */
+enum mmlens_access {
+	MMLENS_ACCESS_READ,
+	MMLENS_ACCESS_WRITE,
+	MMLENS_ACCESS_EXEC,
+};
+
+/* Where a fault came from (MMLENS_A_EVENT_FAULT_FLAGS). */
+enum mmlens_fault_flag {
+	MMLENS_FAULT_F_USER = 1U << 0,		/* user mode (else the kernel) */
+	MMLENS_FAULT_F_GUP = 1U << 1,		/* get_user_pages(), no fault frame */
+	MMLENS_FAULT_F_REMOTE = 1U << 2,	/* on another process's behalf */
+	MMLENS_FAULT_F_VMA_LOCK = 1U << 3,	/* handled under the per-VMA lock */
+	MMLENS_FAULT_F_TRIED = 1U << 4,		/* second attempt after a retry */
+	MMLENS_FAULT_F_UNSHARE = 1U << 5,	/* unshare request (GUP of a shared anon page) */
+};
+
+/*
+ * What a fault did, judged from the leaf entry before and after it and the
+ * kernel's result.
+ */
+enum mmlens_fault_class {
+	MMLENS_FAULT_ANON_ZERO_FILL,	/* empty anon entry: a zeroed new frame */
+	MMLENS_FAULT_ZERO_PAGE,		/* read of empty anon: the shared zero page */
+	MMLENS_FAULT_ZERO_PAGE_COW,	/* write over the zero page: a new frame */
+	MMLENS_FAULT_FILE_MINOR,	/* file/shmem page found in the page cache */
+	MMLENS_FAULT_FILE_MAJOR,	/* file/shmem page read from its backing store */
+	MMLENS_FAULT_SWAP_IN_MINOR,	/* swap entry, page still in the swap cache */
+	MMLENS_FAULT_SWAP_IN_MAJOR,	/* swap entry, page read from swap */
+	MMLENS_FAULT_COW_COPY,		/* write to a shared private page: copied */
+	MMLENS_FAULT_COW_REUSE,		/* write to a private page no longer shared: kept */
+	MMLENS_FAULT_WRITE_NOTIFY,	/* first write to a shared page (dirty tracking) */
+	MMLENS_FAULT_NUMA_HINT,		/* NUMA-hinting (PROT_NONE) entry */
+	MMLENS_FAULT_UFFD,		/* handed to userfaultfd */
+	MMLENS_FAULT_RETRY,		/* gave up to be retried (lock dropped) */
+	MMLENS_FAULT_ERROR,		/* SIGSEGV, SIGBUS or out of memory */
+	MMLENS_FAULT_MIGRATION,		/* waited for a page under migration */
+	MMLENS_FAULT_SPURIOUS,		/* the entry already allowed the access */
+	MMLENS_FAULT_OTHER,		/* none of the above */
+	__MMLENS_FAULT_CLASS_MAX
+};
+#define MMLENS_FAULT_CLASS_MAX (__MMLENS_FAULT_CLASS_MAX - 1)
+
+/* Why a TLB was flushed; the kernel's enum tlb_flush_reason. */
+enum mmlens_tlb_reason {
+	MMLENS_TLB_TASK_SWITCH,
+	MMLENS_TLB_REMOTE_SHOOTDOWN,	/* received from another CPU */
+	MMLENS_TLB_LOCAL_SHOOTDOWN,	/* not tied to one mm (reclaim batches) */
+	MMLENS_TLB_LOCAL_MM_SHOOTDOWN,	/* this CPU, one mm */
+	MMLENS_TLB_REMOTE_SEND_IPI,	/* IPIs sent to other CPUs */
+	__MMLENS_TLB_REASON_MAX
+};
+#define MMLENS_TLB_REASON_MAX (__MMLENS_TLB_REASON_MAX - 1)
 
 enum mmlens_vma_kind {
 	MMLENS_VMA_ANON,	/* private or shared anonymous memory */
@@ -490,5 +666,102 @@ enum mmlens_frame_attr {
 	__MMLENS_A_FRAME_MAX
 };
 #define MMLENS_A_FRAME_MAX (__MMLENS_A_FRAME_MAX - 1)
+
+enum mmlens_watch_attr {
+	MMLENS_A_WATCH_UNSPEC,
+	MMLENS_A_WATCH_PID,
+	MMLENS_A_WATCH_FOLLOW,
+	__MMLENS_A_WATCH_MAX
+};
+#define MMLENS_A_WATCH_MAX (__MMLENS_A_WATCH_MAX - 1)
+
+enum mmlens_stats_attr {
+	MMLENS_A_STATS_UNSPEC,
+	MMLENS_A_STATS_PAD,
+	MMLENS_A_STATS_PID,
+	MMLENS_A_STATS_TLB_GEN,
+	MMLENS_A_STATS_WATCHED_NS,
+	MMLENS_A_STATS_FAULTS,
+	MMLENS_A_STATS_TLB,
+	MMLENS_A_STATS_EVENTS,
+	MMLENS_A_STATS_LOST,
+	__MMLENS_A_STATS_MAX
+};
+#define MMLENS_A_STATS_MAX (__MMLENS_A_STATS_MAX - 1)
+
+/* One attribute per enum mmlens_fault_class, in its order. */
+enum mmlens_faults_attr {
+	MMLENS_A_FAULTS_UNSPEC,
+	MMLENS_A_FAULTS_PAD,
+	MMLENS_A_FAULTS_ANON_ZERO_FILL,
+	MMLENS_A_FAULTS_ZERO_PAGE,
+	MMLENS_A_FAULTS_ZERO_PAGE_COW,
+	MMLENS_A_FAULTS_FILE_MINOR,
+	MMLENS_A_FAULTS_FILE_MAJOR,
+	MMLENS_A_FAULTS_SWAP_IN_MINOR,
+	MMLENS_A_FAULTS_SWAP_IN_MAJOR,
+	MMLENS_A_FAULTS_COW_COPY,
+	MMLENS_A_FAULTS_COW_REUSE,
+	MMLENS_A_FAULTS_WRITE_NOTIFY,
+	MMLENS_A_FAULTS_NUMA_HINT,
+	MMLENS_A_FAULTS_UFFD,
+	MMLENS_A_FAULTS_RETRY,
+	MMLENS_A_FAULTS_ERROR,
+	MMLENS_A_FAULTS_MIGRATION,
+	MMLENS_A_FAULTS_SPURIOUS,
+	MMLENS_A_FAULTS_OTHER,
+	__MMLENS_A_FAULTS_MAX
+};
+#define MMLENS_A_FAULTS_MAX (__MMLENS_A_FAULTS_MAX - 1)
+#define MMLENS_A_FAULTS_FIRST MMLENS_A_FAULTS_ANON_ZERO_FILL
+
+/* One attribute per enum mmlens_tlb_reason, in its order. */
+enum mmlens_tlb_attr {
+	MMLENS_A_TLB_UNSPEC,
+	MMLENS_A_TLB_TASK_SWITCH,
+	MMLENS_A_TLB_REMOTE_SHOOTDOWN,
+	MMLENS_A_TLB_LOCAL_SHOOTDOWN,
+	MMLENS_A_TLB_LOCAL_MM_SHOOTDOWN,
+	MMLENS_A_TLB_REMOTE_SEND_IPI,
+	__MMLENS_A_TLB_MAX
+};
+#define MMLENS_A_TLB_MAX (__MMLENS_A_TLB_MAX - 1)
+#define MMLENS_A_TLB_FIRST MMLENS_A_TLB_TASK_SWITCH
+
+enum mmlens_tlb_count_attr {
+	MMLENS_A_TLB_COUNT_UNSPEC,
+	MMLENS_A_TLB_COUNT_PAD,
+	MMLENS_A_TLB_COUNT_FLUSHES,
+	MMLENS_A_TLB_COUNT_PAGES,
+	MMLENS_A_TLB_COUNT_FULL,
+	__MMLENS_A_TLB_COUNT_MAX
+};
+#define MMLENS_A_TLB_COUNT_MAX (__MMLENS_A_TLB_COUNT_MAX - 1)
+
+enum mmlens_event_attr {
+	MMLENS_A_EVENT_UNSPEC,
+	MMLENS_A_EVENT_PAD,
+	MMLENS_A_EVENT_PID,
+	MMLENS_A_EVENT_TID,
+	MMLENS_A_EVENT_VA,
+	MMLENS_A_EVENT_ACCESS,
+	MMLENS_A_EVENT_FAULT_FLAGS,
+	MMLENS_A_EVENT_CLASS,
+	MMLENS_A_EVENT_LEVEL,
+	MMLENS_A_EVENT_ENTRY_BEFORE,
+	MMLENS_A_EVENT_ENTRY_AFTER,
+	MMLENS_A_EVENT_PFN_BEFORE,
+	MMLENS_A_EVENT_PFN_AFTER,
+	MMLENS_A_EVENT_MAPCOUNT_BEFORE,
+	MMLENS_A_EVENT_RESULT,
+	MMLENS_A_EVENT_DURATION_NS,
+	MMLENS_A_EVENT_TIMESTAMP_NS,
+	MMLENS_A_EVENT_LOST,
+	MMLENS_A_EVENT_CHILD,
+	MMLENS_A_EVENT_FOLLOWED,
+	MMLENS_A_EVENT_EXIT_CODE,
+	__MMLENS_A_EVENT_MAX
+};
+#define MMLENS_A_EVENT_MAX (__MMLENS_A_EVENT_MAX - 1)
 
 #endif /* _UAPI_LINUX_MMLENS_H */
