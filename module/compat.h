@@ -20,6 +20,13 @@
 
 #define MMLENS_NEW_MM (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0))
 
+/* Faults handled under the per-VMA lock (6.4+). */
+#if MMLENS_NEW_MM
+#define MMLENS_FAULT_FLAG_VMA_LOCK FAULT_FLAG_VMA_LOCK
+#else
+#define MMLENS_FAULT_FLAG_VMA_LOCK 0
+#endif
+
 /* Attributes of a dump request (6.12 wraps them in a genl_info). */
 static inline struct nlattr **mmlens_dump_attrs(struct netlink_callback *cb)
 {

@@ -6,16 +6,41 @@
 #include <linux/mmlens.h>
 #include <linux/module.h>
 
+#include "events.h"
 #include "mmlens.h"
 
 static int __init mmlens_init(void)
 {
-	return genl_register_family(&mmlens_genl_family);
+	int ret;
+
+	ret = mmlens_events_init();
+	if (ret)
+		return ret;
+	ret = mmlens_watch_init();
+	if (ret)
+		goto err_events;
+	ret = genl_register_family(&mmlens_genl_family);
+	if (ret)
+		goto err_watch;
+	return 0;
+
+err_watch:
+	mmlens_watch_exit();
+err_events:
+	mmlens_events_exit();
+	return ret;
 }
 
+/*
+ * Requests first (no new watches), then watches (probes find none), then the
+ * probes themselves, then the events still queued.
+ */
 static void __exit mmlens_exit(void)
 {
 	genl_unregister_family(&mmlens_genl_family);
+	mmlens_watch_exit();
+	mmlens_probes_exit();
+	mmlens_events_exit();
 }
 
 module_init(mmlens_init);

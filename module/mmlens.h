@@ -64,6 +64,9 @@ int mmlens_nl_get_vma_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int mmlens_nl_translate_doit(struct sk_buff *skb, struct genl_info *info);
 int mmlens_nl_get_pte_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int mmlens_nl_get_frame_doit(struct sk_buff *skb, struct genl_info *info);
+int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info);
+int mmlens_nl_watch_del_doit(struct sk_buff *skb, struct genl_info *info);
+int mmlens_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info);
 
 struct mmlens_frame;
 int mmlens_put_frame(struct sk_buff *msg, int type, const struct mmlens_frame *frame);

@@ -58,6 +58,15 @@ static const struct nla_policy mmlens_get_frame_policy[MMLENS_A_FRAME_PFN + 1] =
 	[MMLENS_A_FRAME_PFN] = { .type = NLA_U64 },
 };
 
+static const struct nla_policy mmlens_watch_policy[MMLENS_A_WATCH_MAX + 1] = {
+	[MMLENS_A_WATCH_PID] = PID_POLICY,
+	[MMLENS_A_WATCH_FOLLOW] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy mmlens_get_stats_policy[MMLENS_A_STATS_PID + 1] = {
+	[MMLENS_A_STATS_PID] = PID_POLICY,
+};
+
 /*
  * Every operation has its own policy (GET_STATUS none: it takes no
  * attributes).  With resv_start_op left at 0 the genetlink core validates all
@@ -102,6 +111,30 @@ static const struct genl_ops mmlens_genl_ops[] = {
 		.policy = mmlens_get_frame_policy,
 		.maxattr = ARRAY_SIZE(mmlens_get_frame_policy) - 1,
 	},
+	{
+		.cmd = MMLENS_CMD_WATCH_ADD,
+		.doit = mmlens_nl_watch_add_doit,
+		.policy = mmlens_watch_policy,
+		.maxattr = ARRAY_SIZE(mmlens_watch_policy) - 1,
+	},
+	{
+		.cmd = MMLENS_CMD_WATCH_DEL,
+		.doit = mmlens_nl_watch_del_doit,
+		/* FOLLOW means nothing here: refuse it like any unknown attribute. */
+		.policy = mmlens_watch_policy,
+		.maxattr = MMLENS_A_WATCH_PID,
+	},
+	{
+		.cmd = MMLENS_CMD_GET_STATS,
+		.doit = mmlens_nl_get_stats_doit,
+		.policy = mmlens_get_stats_policy,
+		.maxattr = ARRAY_SIZE(mmlens_get_stats_policy) - 1,
+	},
+};
+
+/* Events reveal frames like every reply: listeners need CAP_SYS_ADMIN too. */
+static const struct genl_multicast_group mmlens_mcgrps[] = {
+	{ .name = MMLENS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
 };
 
 static_assert(sizeof(struct mmlens_dump_state) <= sizeof_field(struct netlink_callback, ctx));
@@ -114,4 +147,6 @@ struct genl_family mmlens_genl_family __ro_after_init = {
 	.parallel_ops = true,
 	.ops = mmlens_genl_ops,
 	.n_ops = ARRAY_SIZE(mmlens_genl_ops),
+	.mcgrps = mmlens_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(mmlens_mcgrps),
 };
