@@ -23,25 +23,34 @@
 static const struct mmlens_command commands[] = {
 	{ "status", mmlens_cmd_status, "",
 	  "show the module's version and the machine's paging setup",
-	  0 },
+	  0, false },
 	{ "info", mmlens_cmd_info, "PID",
 	  "show a process's address space: counters, layout, page tables",
-	  0 },
+	  0, false },
 	{ "maps", mmlens_cmd_maps, "PID",
 	  "list a process's VMAs with what is resident and swapped",
-	  0 },
+	  0, false },
 	{ "translate", mmlens_cmd_translate, "PID VA",
 	  "walk the page tables for one virtual address",
-	  MMLENS_OPT_EXPLAIN },
+	  MMLENS_OPT_EXPLAIN, false },
 	{ "walk", mmlens_cmd_translate, "PID VA",
 	  "the same as translate",
-	  MMLENS_OPT_EXPLAIN },
+	  MMLENS_OPT_EXPLAIN, false },
 	{ "ptes", mmlens_cmd_ptes, "PID [RANGE]",
 	  "list the page table entries of a range, compare with pagemap",
-	  MMLENS_OPT_RUNS | MMLENS_OPT_CHECK },
+	  MMLENS_OPT_RUNS | MMLENS_OPT_CHECK, false },
 	{ "frame", mmlens_cmd_frame, "PFN",
 	  "show what the kernel knows of a physical page frame",
-	  0 },
+	  0, false },
+	{ "watch", mmlens_cmd_watch, "PID",
+	  "print a process's page faults, forks and exits as they happen",
+	  MMLENS_OPT_FOLLOW | MMLENS_OPT_COW, false },
+	{ "run", mmlens_cmd_run, "[--] CMD [ARG...]",
+	  "run a command and print its page faults from its first instruction",
+	  MMLENS_OPT_FOLLOW | MMLENS_OPT_COW, true },
+	{ "stats", mmlens_cmd_stats, "[PID]",
+	  "count a process's faults and TLB flushes per interval, beside /proc",
+	  MMLENS_OPT_INTERVAL | MMLENS_OPT_COUNT, false },
 };
 
 /* The options of enum MMLENS_OPT_*, in that order. */
@@ -49,9 +58,20 @@ static const struct option cmd_opts[] = {
 	{ "explain", no_argument, NULL, 'e' },
 	{ "runs", no_argument, NULL, 'r' },
 	{ "check", no_argument, NULL, 'c' },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "cow", no_argument, NULL, 'w' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, 'n' },
+};
+
+/* What the usage calls the argument of each option in cmd_opts, if any. */
+static const char *const cmd_opt_args[] = {
+	[5] = "S",
+	[6] = "N",
 };
 
 #define N_CMD_OPTS (sizeof(cmd_opts) / sizeof(cmd_opts[0]))
+#define N_OPT_ARGS (sizeof(cmd_opt_args) / sizeof(cmd_opt_args[0]))
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -93,7 +113,9 @@ static void cmd_usage(FILE *f, const struct mmlens_command *cmd)
 	fprintf(f, "usage: mmlens %s [--json]", cmd->name);
 	for (i = 0; i < N_CMD_OPTS; i++)
 		if (cmd->opts & (1U << i))
-			fprintf(f, " [--%s]", cmd_opts[i].name);
+			fprintf(f, " [--%s%s%s]", cmd_opts[i].name,
+				i < N_OPT_ARGS && cmd_opt_args[i] ? " " : "",
+				i < N_OPT_ARGS && cmd_opt_args[i] ? cmd_opt_args[i] : "");
 	fprintf(f, "%s%s\n  %s\n", *cmd->args ? " " : "", cmd->args, cmd->help);
 }
 
@@ -295,7 +317,9 @@ int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 	argv[0] = prefix;
 	/* 0, not 1: GNU getopt then also forgets the previous parse. */
 	optind = 0;
-	while (ret < 0 && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while (ret < 0 && (c = getopt_long(argc, argv,
+					   ctx->cmd->operands_end_options ? "+h" : "h",
+					   options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			ctx->json = true;
@@ -312,6 +336,18 @@ int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 			break;
 		case 'c':
 			ctx->opts |= MMLENS_OPT_CHECK;
+			break;
+		case 'f':
+			ctx->opts |= MMLENS_OPT_FOLLOW;
+			break;
+		case 'w':
+			ctx->opts |= MMLENS_OPT_COW;
+			break;
+		case 'i':
+			ctx->interval = optarg;
+			break;
+		case 'n':
+			ctx->count = optarg;
 			break;
 		default:
 			cmd_usage(stderr, ctx->cmd);

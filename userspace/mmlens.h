@@ -23,6 +23,10 @@ enum {
 	MMLENS_OPT_EXPLAIN = 1 << 0,	/* translate: draw the walk */
 	MMLENS_OPT_RUNS = 1 << 1,	/* ptes: merge runs */
 	MMLENS_OPT_CHECK = 1 << 2,	/* ptes: compare with pagemap */
+	MMLENS_OPT_FOLLOW = 1 << 3,	/* watch, run: follow children */
+	MMLENS_OPT_COW = 1 << 4,	/* watch, run: print only COW faults */
+	MMLENS_OPT_INTERVAL = 1 << 5,	/* stats: --interval S */
+	MMLENS_OPT_COUNT = 1 << 6,	/* stats: --count N */
 };
 
 /* A dump interrupted by changes is tried this often before giving up. */
@@ -37,12 +41,19 @@ struct mmlens_command {
 	const char *args;	/* synopsis of the arguments, "" if none */
 	const char *help;	/* one line for the usage text */
 	unsigned int opts;	/* MMLENS_OPT_* it accepts */
+	/*
+	 * Options end at the first operand, which starts a command line of
+	 * its own (mmlens run CMD -x).
+	 */
+	bool operands_end_options;
 };
 
 struct mmlens_ctx {
 	const struct mmlens_command *cmd;
 	bool json;
 	unsigned int opts;	/* MMLENS_OPT_* given */
+	/* Arguments of the options that take one, NULL when not given. */
+	const char *interval, *count;
 };
 
 /* libnl policies for the reply attributes, exact sizes. */
@@ -59,6 +70,9 @@ int mmlens_cmd_maps(struct mmlens_ctx *ctx, int argc, char **argv);
 int mmlens_cmd_translate(struct mmlens_ctx *ctx, int argc, char **argv);
 int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv);
 int mmlens_cmd_frame(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_watch(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_run(struct mmlens_ctx *ctx, int argc, char **argv);
+int mmlens_cmd_stats(struct mmlens_ctx *ctx, int argc, char **argv);
 
 const struct mmlens_command *mmlens_cmd_lookup(const char *name);
 

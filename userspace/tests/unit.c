@@ -20,6 +20,8 @@
 #include <linux/mmlens.h>
 
 #include "check.h"
+#include "events.h"
+#include "live.h"
 #include "fmt.h"
 #include "info.h"
 #include "maps.h"
@@ -30,9 +32,11 @@
 #include "proc.h"
 #include "ptes.h"
 #include "range.h"
+#include "stats.h"
 #include "status.h"
 #include "translate.h"
 #include "util.h"
+#include "watch.h"
 
 static int failed_checks;
 static const char *skip_reason;
@@ -2223,6 +2227,713 @@ static void test_info(void)
 	CHECK(mmlens_mm_flat_bytes(&mm) == 1ULL << 47);
 }
 
+/* Live events: watch, run, stats. */
+
+static void test_class_names(void)
+{
+	static const char *const want[] = {
+		"anon_zero_fill", "zero_page", "zero_page_cow", "file_minor",
+		"file_major", "swap_in_minor", "swap_in_major", "cow_copy",
+		"cow_reuse", "write_notify", "numa_hint", "uffd", "retry", "error",
+		"migration", "spurious", "other",
+	};
+	unsigned int c, d;
+
+	/* One name per enum value, in its order: a new class must get one. */
+	CHECK(sizeof(want) / sizeof(want[0]) == MMLENS_FAULT_CLASS_MAX + 1);
+	CHECK(MMLENS_A_FAULTS_MAX - MMLENS_A_FAULTS_FIRST == MMLENS_FAULT_CLASS_MAX);
+	for (c = 0; c <= MMLENS_FAULT_CLASS_MAX && c < sizeof(want) / sizeof(want[0]); c++) {
+		CHECK_STR(mmlens_class_name(c), want[c]);
+		CHECK(mmlens_class_slot(c) == c);
+		CHECK(mmlens_class_text(c)[0] && strcmp(mmlens_class_text(c), "unknown"));
+		for (d = 0; d < c; d++)
+			CHECK(strcmp(mmlens_class_text(c), mmlens_class_text(d)));
+	}
+	CHECK_STR(mmlens_class_name(MMLENS_FAULT_COW_COPY), "cow_copy");
+	CHECK_STR(mmlens_class_text(MMLENS_FAULT_COW_COPY), "COW copy");
+	CHECK_STR(mmlens_class_name(MMLENS_FAULT_CLASS_MAX + 1), "unknown");
+	CHECK_STR(mmlens_class_name(1000), "unknown");
+	CHECK(mmlens_class_slot(1000) == MMLENS_CLASS_UNKNOWN);
+
+	CHECK_STR(mmlens_access_name(MMLENS_ACCESS_READ), "read");
+	CHECK_STR(mmlens_access_name(MMLENS_ACCESS_WRITE), "write");
+	CHECK_STR(mmlens_access_name(MMLENS_ACCESS_EXEC), "exec");
+	CHECK_STR(mmlens_access_name(3), "?");
+	for (c = 0; c <= MMLENS_TLB_REASON_MAX; c++)
+		CHECK(strcmp(mmlens_tlb_reason_name(c), "?"));
+	CHECK_STR(mmlens_tlb_reason_name(MMLENS_TLB_LOCAL_MM_SHOOTDOWN), "local_mm_shootdown");
+	CHECK_STR(mmlens_tlb_reason_name(MMLENS_TLB_REASON_MAX + 1), "?");
+	CHECK(MMLENS_A_TLB_MAX - MMLENS_A_TLB_FIRST == MMLENS_TLB_REASON_MAX);
+}
+
+/* Which variation of an event build_event() builds. */
+enum event_variant {
+	EV_OK,
+	EV_NO_PFN_BEFORE,	/* zero fill: no old frame, no mapcount */
+	EV_MISSING_CLASS,
+	EV_SHORT_VA,
+	EV_FLAG_PAYLOAD,	/* FOLLOWED with a payload */
+};
+
+struct ev_spec {
+	uint8_t cmd;
+	uint32_t pid, tid, class, child;
+	uint64_t lost;
+	bool followed;
+	uint32_t exit_code;
+};
+
+static struct nl_msg *build_event(const struct ev_spec *e, enum event_variant v)
+{
+	struct nl_msg *msg;
+	int ret = 0;
+
+	msg = nlmsg_alloc();
+	if (!msg || !genlmsg_put(msg, 0, 0, 0x21, 0, 0, e->cmd, MMLENS_GENL_VERSION))
+		goto fail;
+	ret |= nla_put_u32(msg, MMLENS_A_EVENT_PID, e->pid);
+	ret |= nla_put_u64(msg, MMLENS_A_EVENT_TIMESTAMP_NS, 123456789);
+	ret |= nla_put_u64(msg, MMLENS_A_EVENT_LOST, e->lost);
+	if (e->cmd == MMLENS_CMD_FAULT_NTF) {
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_TID, e->tid);
+		if (v == EV_SHORT_VA)
+			ret |= nla_put_u32(msg, MMLENS_A_EVENT_VA, 0x1000);
+		else
+			ret |= nla_put_u64(msg, MMLENS_A_EVENT_VA, 0x7f3a1c002000ULL);
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_ACCESS, MMLENS_ACCESS_WRITE);
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_FAULT_FLAGS,
+				   MMLENS_FAULT_F_USER | MMLENS_FAULT_F_VMA_LOCK);
+		if (v != EV_MISSING_CLASS)
+			ret |= nla_put_u32(msg, MMLENS_A_EVENT_CLASS, e->class);
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_LEVEL, MMLENS_LEVEL_PTE);
+		ret |= nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_BEFORE,
+				   v == EV_NO_PFN_BEFORE ? 0 : 0x800000001a2b3025ULL);
+		ret |= nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_AFTER, 0x800000004c5d6867ULL);
+		if (v != EV_NO_PFN_BEFORE) {
+			ret |= nla_put_u64(msg, MMLENS_A_EVENT_PFN_BEFORE, 0x1a2b3);
+			ret |= nla_put_u32(msg, MMLENS_A_EVENT_MAPCOUNT_BEFORE, 2);
+		}
+		ret |= nla_put_u64(msg, MMLENS_A_EVENT_PFN_AFTER, 0x4c5d6);
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_RESULT, 0x800);
+		ret |= nla_put_u64(msg, MMLENS_A_EVENT_DURATION_NS, 12345);
+	} else if (e->cmd == MMLENS_CMD_FORK_NTF) {
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_TID, e->tid);
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_CHILD, e->child);
+		if (v == EV_FLAG_PAYLOAD)
+			ret |= nla_put_u32(msg, MMLENS_A_EVENT_FOLLOWED, 1);
+		else if (e->followed)
+			ret |= nla_put_flag(msg, MMLENS_A_EVENT_FOLLOWED);
+	} else if (e->cmd == MMLENS_CMD_EXIT_NTF) {
+		ret |= nla_put_u32(msg, MMLENS_A_EVENT_EXIT_CODE, e->exit_code);
+	}
+	if (ret)
+		goto fail;
+	return msg;
+
+fail:
+	printf("#   cannot build an event message\n");
+	failed_checks++;
+	nlmsg_free(msg);
+	return NULL;
+}
+
+static int parse_event(const struct ev_spec *e, enum event_variant v,
+		       struct mmlens_event *ev)
+{
+	struct nl_msg *msg = build_event(e, v);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = mmlens_event_parse(nlmsg_hdr(msg), ev);
+	nlmsg_free(msg);
+	return ret;
+}
+
+static const struct ev_spec cow_fault = {
+	.cmd = MMLENS_CMD_FAULT_NTF, .pid = 4242, .tid = 4242,
+	.class = MMLENS_FAULT_COW_COPY,
+};
+
+static void test_event_parse(void)
+{
+	struct ev_spec fork_ev = {
+		.cmd = MMLENS_CMD_FORK_NTF, .pid = 4241, .tid = 4241, .child = 4242,
+		.followed = true, .lost = 3,
+	};
+	struct ev_spec exit_ev = { .cmd = MMLENS_CMD_EXIT_NTF, .pid = 4242 };
+	struct ev_spec status = { .cmd = MMLENS_CMD_GET_STATUS, .pid = 1 };
+	struct mmlens_event ev;
+
+	CHECK(parse_event(&cow_fault, EV_OK, &ev) == 0);
+	CHECK(ev.cmd == MMLENS_CMD_FAULT_NTF && ev.pid == 4242 && ev.tid == 4242);
+	CHECK(ev.va == 0x7f3a1c002000ULL && ev.access == MMLENS_ACCESS_WRITE);
+	CHECK(ev.class == MMLENS_FAULT_COW_COPY && ev.level == MMLENS_LEVEL_PTE);
+	CHECK(ev.has_pfn_before && ev.pfn_before == 0x1a2b3);
+	CHECK(ev.has_pfn_after && ev.pfn_after == 0x4c5d6);
+	CHECK(ev.has_mapcount && ev.mapcount_before == 2);
+	CHECK(ev.duration_ns == 12345 && ev.ts_ns == 123456789 && ev.result == 0x800);
+
+	CHECK(parse_event(&cow_fault, EV_NO_PFN_BEFORE, &ev) == 0);
+	CHECK(!ev.has_pfn_before && !ev.has_mapcount && ev.has_pfn_after);
+
+	CHECK(parse_event(&fork_ev, EV_OK, &ev) == 0);
+	CHECK(ev.cmd == MMLENS_CMD_FORK_NTF && ev.child == 4242 && ev.followed);
+	CHECK(ev.lost == 3);
+	fork_ev.followed = false;
+	CHECK(parse_event(&fork_ev, EV_OK, &ev) == 0 && !ev.followed);
+
+	exit_ev.exit_code = 3 << 8;
+	CHECK(parse_event(&exit_ev, EV_OK, &ev) == 0 && ev.exit_code == 3 << 8);
+
+	CHECK(parse_event(&cow_fault, EV_MISSING_CLASS, &ev) == -EBADMSG);
+	CHECK(parse_event(&cow_fault, EV_SHORT_VA, &ev) == -EBADMSG);
+	CHECK(parse_event(&fork_ev, EV_FLAG_PAYLOAD, &ev) == -EBADMSG);
+	CHECK(parse_event(&status, EV_OK, &ev) == -ENOENT);
+}
+
+static void test_event_text(void)
+{
+	struct ev_spec fork_ev = {
+		.cmd = MMLENS_CMD_FORK_NTF, .pid = 4241, .tid = 4241, .child = 4242,
+		.followed = true,
+	};
+	struct ev_spec exit_ev = { .cmd = MMLENS_CMD_EXIT_NTF, .pid = 4242 };
+	struct ev_spec zero = cow_fault;
+	struct mmlens_event ev;
+	char line[512];
+
+	CHECK(parse_event(&cow_fault, EV_OK, &ev) == 0);
+	mmlens_event_text(line, sizeof(line), &ev, true);
+	CHECK_STR(line, "child 4242   COW copy        write va 0x7f3a1c002000  "
+		  "pfn 0x1a2b3 -> 0x4c5d6  mapcount 2  12.3 us");
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK(!strncmp(line, "pid 4242     COW copy ", 22));
+
+	/* Another thread, a kernel access through GUP. */
+	ev.tid = 4243;
+	ev.fault_flags = MMLENS_FAULT_F_GUP | MMLENS_FAULT_F_REMOTE;
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK(strstr(line, "  12.3 us  tid 4243  [kernel,gup,remote]"));
+	ev.fault_flags = MMLENS_FAULT_F_USER | MMLENS_FAULT_F_TRIED | (1U << 20);
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK(strstr(line, "  [tried,bit20]"));
+
+	zero.class = MMLENS_FAULT_ANON_ZERO_FILL;
+	CHECK(parse_event(&zero, EV_NO_PFN_BEFORE, &ev) == 0);
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK_STR(line, "pid 4242     anon zero-fill  write va 0x7f3a1c002000  "
+		  "pfn - -> 0x4c5d6  12.3 us");
+
+	/* Cut at the buffer's size, always terminated. */
+	CHECK(mmlens_event_text(line, 10, &ev, false) == 9 && strlen(line) == 9);
+
+	CHECK(parse_event(&fork_ev, EV_OK, &ev) == 0);
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK_STR(line, "fork   4241 -> 4242 (followed)");
+	ev.followed = false;
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK_STR(line, "fork   4241 -> 4242");
+
+	CHECK(parse_event(&exit_ev, EV_OK, &ev) == 0);
+	mmlens_event_text(line, sizeof(line), &ev, true);
+	CHECK_STR(line, "exit   4242  status 0");
+	ev.exit_code = 9;	/* SIGKILL */
+	mmlens_event_text(line, sizeof(line), &ev, true);
+	CHECK_STR(line, "exit   4242  killed by SIGKILL");
+	ev.exit_code = 0x80 | 11;	/* SIGSEGV, core dumped */
+	mmlens_event_text(line, sizeof(line), &ev, true);
+	CHECK_STR(line, "exit   4242  killed by SIGSEGV (core dumped)");
+
+	mmlens_lost_text(line, sizeof(line), 4242, 30, 12);
+	CHECK_STR(line, "lost   4242  12 events (30 so far)");
+	mmlens_lost_text(line, sizeof(line), -1, 1, 0);
+	CHECK_STR(line, "lost   -     the receive buffer overflowed: events dropped "
+		  "(1 time so far)");
+}
+
+static const char *json_str(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+}
+
+static void test_event_json(void)
+{
+	struct ev_spec fork_ev = {
+		.cmd = MMLENS_CMD_FORK_NTF, .pid = 4241, .tid = 4241, .child = 4242,
+		.followed = true,
+	};
+	struct ev_spec exit_ev = { .cmd = MMLENS_CMD_EXIT_NTF, .pid = 4242 };
+	struct mmlens_event ev;
+	struct json_object *obj;
+
+	CHECK(parse_event(&cow_fault, EV_OK, &ev) == 0);
+	obj = round_trip(mmlens_event_json(&ev));
+	CHECK_STR(json_str(obj),
+		  "{\"type\":\"fault\",\"pid\":4242,\"tid\":4242,\"ts_ns\":123456789,"
+		  "\"va\":\"0x7f3a1c002000\",\"access\":\"write\",\"class\":\"cow_copy\","
+		  "\"level\":\"pte\",\"entry_before\":\"0x800000001a2b3025\","
+		  "\"entry_after\":\"0x800000004c5d6867\",\"old_pfn\":107187,"
+		  "\"new_pfn\":312790,\"mapcount_before\":2,\"duration_ns\":12345,"
+		  "\"flags\":[\"user\",\"vma_lock\"],\"result\":2048,\"lost\":0}");
+	json_object_put(obj);
+
+	CHECK(parse_event(&cow_fault, EV_NO_PFN_BEFORE, &ev) == 0);
+	obj = round_trip(mmlens_event_json(&ev));
+	CHECK(json_object_is_type(key(obj, "old_pfn"), json_type_null));
+	CHECK(json_object_object_get_ex(obj, "old_pfn", NULL));
+	CHECK(json_object_is_type(key(obj, "mapcount_before"), json_type_null));
+	CHECK(json_object_get_int64(key(obj, "new_pfn")) == 0x4c5d6);
+	json_object_put(obj);
+
+	CHECK(parse_event(&fork_ev, EV_OK, &ev) == 0);
+	obj = round_trip(mmlens_event_json(&ev));
+	CHECK_STR(json_str(obj),
+		  "{\"type\":\"fork\",\"pid\":4241,\"tid\":4241,\"ts_ns\":123456789,"
+		  "\"parent\":4241,\"child\":4242,\"followed\":true,\"lost\":0}");
+	json_object_put(obj);
+
+	exit_ev.exit_code = 1 << 8;
+	CHECK(parse_event(&exit_ev, EV_OK, &ev) == 0);
+	obj = round_trip(mmlens_event_json(&ev));
+	CHECK_STR(json_str(obj),
+		  "{\"type\":\"exit\",\"pid\":4242,\"ts_ns\":123456789,\"exit_code\":256,"
+		  "\"status\":1,\"signal\":null,\"lost\":0}");
+	json_object_put(obj);
+	ev.exit_code = 9;
+	obj = round_trip(mmlens_event_json(&ev));
+	CHECK(json_object_is_type(key(obj, "status"), json_type_null));
+	CHECK_STR(json_object_get_string(key(obj, "signal")), "SIGKILL");
+	json_object_put(obj);
+
+	obj = round_trip(mmlens_lost_json(4242, 30, 12));
+	CHECK_STR(json_str(obj), "{\"type\":\"lost\",\"pid\":4242,\"lost\":30,\"delta\":12}");
+	json_object_put(obj);
+	obj = round_trip(mmlens_lost_json(-1, 2, 0));
+	CHECK_STR(json_str(obj), "{\"type\":\"lost\",\"pid\":null,\"lost\":2,\"delta\":null}");
+	json_object_put(obj);
+}
+
+/* Feeds one synthetic event to the session. */
+static int feed(struct mmlens_session *s, const struct ev_spec *e)
+{
+	struct nl_msg *msg = build_event(e, EV_OK);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	ret = mmlens_session_message(nlmsg_hdr(msg), s);
+	nlmsg_free(msg);
+	return ret;
+}
+
+/* What the session printed so far, in buf. */
+static void session_output(FILE *f, char *buf, size_t size)
+{
+	size_t n;
+
+	fflush(f);
+	rewind(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	rewind(f);
+	if (ftruncate(fileno(f), 0))
+		buf[0] = '\0';
+}
+
+static void test_session(void)
+{
+	static const char json_lines_start[] =
+		"{\"type\":\"lost\",\"pid\":null,\"lost\":2,\"delta\":null}\n"
+		"{\"type\":\"summary\",";
+	struct mmlens_ctx ctx = { .cmd = NULL, .opts = MMLENS_OPT_FOLLOW };
+	struct ev_spec e = cow_fault;
+	struct mmlens_session s;
+	struct mmlens_tracked *p;
+	struct mmlens_totals t;
+	struct json_object *obj;
+	char buf[4096];
+	FILE *f = tmpfile();
+
+	CHECK(f);
+	if (!f)
+		return;
+	mmlens_session_init(&s, &ctx, f);
+	CHECK(s.follow && !s.cow_only && !s.json);
+	CHECK(mmlens_session_track(&s, 4241, false));
+	CHECK(!mmlens_session_done(&s));
+
+	/* Another socket's process: ignored. */
+	e.pid = e.tid = 999;
+	CHECK(feed(&s, &e) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK_STR(buf, "");
+
+	/* Ours; then a fork whose child is followed. */
+	e.pid = e.tid = 4241;
+	CHECK(feed(&s, &e) == 0);
+	e.cmd = MMLENS_CMD_FORK_NTF;
+	e.child = 4242;
+	e.followed = true;
+	CHECK(feed(&s, &e) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK(!strncmp(buf, "pid 4241     COW copy", 21));
+	CHECK(strstr(buf, "\nfork   4241 -> 4242 (followed)\n"));
+	p = mmlens_session_find(&s, 4242);
+	CHECK(p && p->child && !p->exited);
+
+	/* The child's events, one reporting 5 lost: a "lost" line first. */
+	e = cow_fault;
+	e.class = MMLENS_FAULT_COW_REUSE;
+	e.lost = 5;
+	CHECK(feed(&s, &e) == 0);
+	e.lost = 5;
+	e.class = MMLENS_FAULT_FILE_MINOR;
+	CHECK(feed(&s, &e) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK(!strncmp(buf, "lost   4242  5 events (5 so far)\nchild 4242   COW reuse", 55));
+	CHECK(strstr(buf, "\nchild 4242   file minor "));
+
+	/* A rise seen through GET_STATS, then an overrun of the socket. */
+	CHECK(mmlens_session_lost(&s, mmlens_session_find(&s, 4242), 7) == 0);
+	CHECK(mmlens_session_lost(&s, mmlens_session_find(&s, 4242), 6) == 0);
+	s.overruns = 1;
+	CHECK(mmlens_session_overruns(&s) == 0);
+	CHECK(mmlens_session_overruns(&s) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK_STR(buf, "lost   4242  2 events (7 so far)\n"
+		  "lost   -     the receive buffer overflowed: events dropped (1 time so far)\n");
+
+	/* --cow: other classes are counted, not shown. */
+	s.cow_only = true;
+	e.class = MMLENS_FAULT_ANON_ZERO_FILL;
+	e.lost = 7;
+	CHECK(feed(&s, &e) == 0);
+	e.class = MMLENS_FAULT_COW_COPY;
+	CHECK(feed(&s, &e) == 0);
+	e.class = 77;		/* from a newer module */
+	CHECK(feed(&s, &e) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK(!strncmp(buf, "child 4242   COW copy", 21) && !strchr(buf + 1, '\n')[1]);
+
+	/* Exits end the session. */
+	e = (struct ev_spec){ .cmd = MMLENS_CMD_EXIT_NTF, .pid = 4242, .lost = 7 };
+	CHECK(feed(&s, &e) == 0);
+	CHECK(!mmlens_session_done(&s));
+	e.pid = 4241;
+	e.lost = 0;
+	e.exit_code = 2 << 8;
+	CHECK(feed(&s, &e) == 0);
+	CHECK(mmlens_session_done(&s));
+	session_output(f, buf, sizeof(buf));
+	CHECK_STR(buf, "exit   4242  status 0\nexit   4241  status 2\n");
+	/* Nothing more of an exited process counts. */
+	e = cow_fault;
+	CHECK(feed(&s, &e) == 0);
+
+	mmlens_session_totals(&s, &t);
+	CHECK(t.all == 6 && t.lost == 7 && t.running == 0);
+	CHECK(t.faults[MMLENS_FAULT_COW_COPY] == 2 && t.faults[MMLENS_FAULT_COW_REUSE] == 1);
+	CHECK(t.faults[MMLENS_CLASS_UNKNOWN] == 1);
+
+	CHECK(mmlens_session_summary(&s) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK(strstr(buf, "\nsummary: 2 processes, 6 faults seen, 7 events lost, "
+		      "1 receive buffer overrun\n"));
+	CHECK(strstr(buf, "\n  pid 4241      exited, status 2                    1 faults        0 lost\n"
+		      "      COW copy                      1\n"));
+	CHECK(strstr(buf, "\n  child 4242    exited, status 0                    5 faults        7 lost\n"));
+	CHECK(strstr(buf, "\n      unknown                       1\n"));
+
+	obj = round_trip(mmlens_summary_json(&s));
+	CHECK_STR(json_object_get_string(key(obj, "type")), "summary");
+	CHECK(json_object_get_int64(key(obj, "faults")) == 6);
+	CHECK(json_object_get_int64(key(obj, "lost")) == 7);
+	CHECK(json_object_get_int64(key(obj, "overruns")) == 1);
+	CHECK(json_object_get_int64(key(key(obj, "classes"), "cow_copy")) == 2);
+	CHECK(json_object_array_length(key(obj, "processes")) == 2);
+	CHECK_STR(json_str(json_object_array_get_idx(key(obj, "processes"), 0)),
+		  "{\"pid\":4241,\"child\":false,\"exited\":true,\"exit_code\":512,"
+		  "\"faults\":1,\"classes\":{\"anon_zero_fill\":0,\"zero_page\":0,"
+		  "\"zero_page_cow\":0,\"file_minor\":0,\"file_major\":0,"
+		  "\"swap_in_minor\":0,\"swap_in_major\":0,\"cow_copy\":1,"
+		  "\"cow_reuse\":0,\"write_notify\":0,\"numa_hint\":0,\"uffd\":0,"
+		  "\"retry\":0,\"error\":0,\"migration\":0,\"spurious\":0,\"other\":0,"
+		  "\"unknown\":0},\"lost\":0}");
+	json_object_put(obj);
+
+	/* JSON Lines: one object per line. */
+	s.json = true;
+	CHECK(mmlens_session_overruns(&s) == 0);
+	s.overruns = 2;
+	CHECK(mmlens_session_overruns(&s) == 0);
+	CHECK(mmlens_session_summary(&s) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK(!strncmp(buf, json_lines_start, sizeof(json_lines_start) - 1));
+	CHECK(strchr(buf, '\n') && !strchr(strchr(buf, '\n') + 1, '\n')[1]);
+
+	mmlens_session_free(&s);
+	fclose(f);
+}
+
+static void test_session_not_followed(void)
+{
+	struct mmlens_ctx ctx = { .cmd = NULL, .json = true };
+	struct ev_spec e = {
+		.cmd = MMLENS_CMD_FORK_NTF, .pid = 10, .tid = 11, .child = 12,
+		.followed = true,
+	};
+	struct mmlens_session s;
+	char buf[1024];
+	FILE *f = tmpfile();
+
+	CHECK(f);
+	if (!f)
+		return;
+	mmlens_session_init(&s, &ctx, f);
+	CHECK(mmlens_session_track(&s, 10, false));
+	/* Followed for another socket: not without --follow. */
+	CHECK(feed(&s, &e) == 0);
+	CHECK(!mmlens_session_find(&s, 12));
+	session_output(f, buf, sizeof(buf));
+	CHECK_STR(buf, "{\"type\":\"fork\",\"pid\":10,\"tid\":11,\"ts_ns\":123456789,"
+		  "\"parent\":10,\"child\":12,\"followed\":true,\"lost\":0}\n");
+	mmlens_session_free(&s);
+	fclose(f);
+}
+
+static struct nl_msg *build_stats(bool newer)
+{
+	struct nlattr *nest, *reason;
+	struct nl_msg *msg;
+	int i, ret = 0;
+
+	msg = nlmsg_alloc();
+	if (!msg || !genlmsg_put(msg, 0, 0, 0x21, 0, 0, MMLENS_CMD_GET_STATS,
+				 MMLENS_GENL_VERSION))
+		goto fail;
+	ret |= nla_put_u32(msg, MMLENS_A_STATS_PID, 77);
+	ret |= nla_put_u64(msg, MMLENS_A_STATS_TLB_GEN, 9);
+	ret |= nla_put_u64(msg, MMLENS_A_STATS_WATCHED_NS, 1000);
+	nest = nla_nest_start(msg, MMLENS_A_STATS_FAULTS);
+	ret |= !nest;
+	for (i = 0; !ret && i <= MMLENS_FAULT_CLASS_MAX + (newer ? 2 : 0); i++)
+		ret |= nla_put_u64(msg, MMLENS_A_FAULTS_FIRST + i, 10 + i);
+	if (!ret)
+		nla_nest_end(msg, nest);
+	nest = nla_nest_start(msg, MMLENS_A_STATS_TLB);
+	ret |= !nest;
+	for (i = 0; !ret && i <= MMLENS_TLB_REASON_MAX + (newer ? 1 : 0); i++) {
+		reason = nla_nest_start(msg, MMLENS_A_TLB_FIRST + i);
+		ret |= !reason;
+		ret |= nla_put_u64(msg, MMLENS_A_TLB_COUNT_FLUSHES, 100 + i);
+		ret |= nla_put_u64(msg, MMLENS_A_TLB_COUNT_PAGES, 200 + i);
+		ret |= nla_put_u64(msg, MMLENS_A_TLB_COUNT_FULL, 300 + i);
+		if (!ret)
+			nla_nest_end(msg, reason);
+	}
+	if (!ret)
+		nla_nest_end(msg, nest);
+	ret |= nla_put_u64(msg, MMLENS_A_STATS_EVENTS, 5);
+	ret |= nla_put_u64(msg, MMLENS_A_STATS_LOST, 6);
+	if (ret)
+		goto fail;
+	return msg;
+
+fail:
+	printf("#   cannot build a stats message\n");
+	failed_checks++;
+	nlmsg_free(msg);
+	return NULL;
+}
+
+static void test_stats_parse(void)
+{
+	struct mmlens_stats st;
+	struct nl_msg *msg;
+
+	msg = build_stats(false);
+	CHECK(msg && mmlens_stats_parse(nlmsg_hdr(msg), &st) == 0);
+	nlmsg_free(msg);
+	CHECK(st.has_pid && st.pid == 77 && st.has_tlb_gen && st.tlb_gen == 9);
+	CHECK(st.watched_ns == 1000 && st.events == 5 && st.lost == 6);
+	CHECK(st.faults[MMLENS_FAULT_ANON_ZERO_FILL] == 10);
+	CHECK(st.faults[MMLENS_FAULT_OTHER] == 10 + MMLENS_FAULT_OTHER);
+	CHECK(st.faults[MMLENS_CLASS_UNKNOWN] == 0);
+	CHECK(st.tlb[MMLENS_TLB_TASK_SWITCH].flushes == 100);
+	CHECK(st.tlb[MMLENS_TLB_REMOTE_SEND_IPI].full == 300 + MMLENS_TLB_REMOTE_SEND_IPI);
+
+	/* A newer module's classes add up as unknown; its reasons are left out. */
+	msg = build_stats(true);
+	CHECK(msg && mmlens_stats_parse(nlmsg_hdr(msg), &st) == 0);
+	nlmsg_free(msg);
+	CHECK(st.faults[MMLENS_CLASS_UNKNOWN] ==
+	      (uint64_t)(10 + MMLENS_FAULT_CLASS_MAX + 1) + (10 + MMLENS_FAULT_CLASS_MAX + 2));
+}
+
+static void test_stats_rule(void)
+{
+	uint64_t faults[MMLENS_NR_CLASSES] = { 0 }, total, major;
+
+	faults[MMLENS_FAULT_ANON_ZERO_FILL] = 100;
+	faults[MMLENS_FAULT_FILE_MAJOR] = 3;
+	faults[MMLENS_FAULT_SWAP_IN_MAJOR] = 2;
+	faults[MMLENS_FAULT_SWAP_IN_MINOR] = 4;
+	faults[MMLENS_FAULT_RETRY] = 7;		/* not a fault stat counts */
+	faults[MMLENS_FAULT_ERROR] = 1;
+	faults[MMLENS_CLASS_UNKNOWN] = 1;
+	mmlens_stats_totals(faults, &total, &major);
+	CHECK(total == 111 && major == 5);
+
+	CHECK(!mmlens_stats_disagree(111, 5, 111, 111, 5, 5));
+	CHECK(mmlens_stats_disagree(111, 5, 110, 110, 5, 5));
+	CHECK(mmlens_stats_disagree(111, 5, 112, 112, 5, 5));
+	CHECK(mmlens_stats_disagree(111, 5, 111, 111, 6, 6));
+	/* A fault completing between the reads of stat: either way agrees. */
+	CHECK(!mmlens_stats_disagree(111, 5, 110, 112, 5, 6));
+	CHECK(!mmlens_stats_disagree(111, 6, 110, 112, 5, 6));
+}
+
+static void test_stats_row(void)
+{
+	struct mmlens_sample a, b;
+	struct mmlens_stats_row row;
+	struct json_object *obj;
+	char buf[2048], *nl;
+
+	memset(&a, 0, sizeof(a));
+	a.st.faults[MMLENS_FAULT_ANON_ZERO_FILL] = 50;
+	a.st.tlb_gen = 10;
+	a.st.tlb[MMLENS_TLB_TASK_SWITCH].flushes = 4;
+	a.total_lo = a.total_hi = a.minflt = 60;
+	a.has_vmstat = true;
+	a.pgfault = 1000;
+	a.ns = 1000000000;
+	b = a;
+	b.st.faults[MMLENS_FAULT_ANON_ZERO_FILL] = 70;
+	b.st.faults[MMLENS_FAULT_FILE_MAJOR] = 1;
+	b.st.faults[MMLENS_FAULT_RETRY] = 3;
+	b.st.tlb_gen = 13;
+	b.st.tlb[MMLENS_TLB_TASK_SWITCH].flushes = 9;
+	b.st.tlb[MMLENS_TLB_REMOTE_SEND_IPI].pages = 8;
+	b.st.events = 21;
+	/* stat moved by 21 (one major) between the two reads around GET_STATS. */
+	b.total_lo = 80;
+	b.total_hi = b.minflt + 1 + 1;
+	b.minflt = 80;
+	b.total_hi = 81;
+	b.majflt = b.major_hi = 1;
+	b.pgfault = 1100;
+	b.pgmajfault = 2;
+	b.ns = 3500000000;
+	mmlens_stats_row(&a, &b, &row);
+	CHECK(row.interval_s == 2.5);
+	CHECK(row.faults[MMLENS_FAULT_ANON_ZERO_FILL] == 20 && row.tlb_gen_delta == 3);
+	CHECK(row.module_total == 21 && row.module_major == 1);
+	CHECK(row.minflt == 20 && row.majflt == 1 && row.pgfault == 100);
+	CHECK(!row.disagree);
+
+	mmlens_stats_header(buf, sizeof(buf));
+	nl = strchr(buf, '\n');
+	CHECK(nl && !strncmp(buf, "-", 1) && strstr(buf, " faults counted by mmlens "));
+	CHECK(nl && !strncmp(nl + 1, "zfill zpage  zcow  fmin  fmaj", 29));
+	CHECK(strstr(buf, "  cowc  cowr ") && strstr(buf, " minflt majflt pgflt pgmaj\n"));
+	/* The group line is exactly as wide as the column line. */
+	CHECK(nl && strlen(nl + 1) == (size_t)(nl - buf) + 1);
+
+	mmlens_stats_text(buf, sizeof(buf), &row);
+	CHECK(!strncmp(buf, "   20     0     0     0     1", 29));
+	CHECK(strstr(buf, "    3     0     0") && !strstr(buf, "differs"));
+	CHECK(strstr(buf, "     20      1   100     2"));
+
+	/* stat saw 5 fewer: a remote GUP, say. */
+	b.total_lo = b.total_hi = 76;
+	mmlens_stats_row(&a, &b, &row);
+	CHECK(row.disagree);
+	mmlens_stats_text(buf, sizeof(buf), &row);
+	CHECK(strstr(buf, "  differs: mmlens 21 (1 major), stat 21 (1 major)"));
+
+	b.has_vmstat = false;
+	mmlens_stats_row(&a, &b, &row);
+	obj = round_trip(mmlens_stats_row_json(77, &row));
+	CHECK(json_object_get_int(key(obj, "pid")) == 77);
+	CHECK(json_object_get_double(key(obj, "interval_s")) == 2.5);
+	CHECK(json_object_get_int64(key(key(obj, "faults"), "anon_zero_fill")) == 20);
+	CHECK(json_object_get_int64(key(key(obj, "faults"), "retry")) == 3);
+	CHECK(json_object_get_int64(key(key(key(obj, "tlb"), "task_switch"), "flushes")) == 5);
+	CHECK(json_object_get_int64(key(key(key(obj, "tlb"), "remote_send_ipi"), "pages")) == 8);
+	CHECK(json_object_get_int64(key(obj, "tlb_gen")) == 13);
+	CHECK(json_object_get_int64(key(key(obj, "proc"), "minflt")) == 20);
+	CHECK(json_object_object_get_ex(obj, "vmstat", NULL) &&
+	      json_object_is_type(key(obj, "vmstat"), json_type_null));
+	CHECK(json_object_get_int64(key(obj, "events")) == 21);
+	CHECK(json_object_get_boolean(key(obj, "disagree")));
+	json_object_put(obj);
+	mmlens_stats_text(buf, sizeof(buf), &row);
+	CHECK(strstr(buf, "     20      1     -     -  differs"));
+}
+
+static void test_stats_inputs(void)
+{
+	uint64_t ms = 0, pgf = 0, pgmaj = 0;
+
+	CHECK(mmlens_parse_interval("1", &ms) == 0 && ms == 1000);
+	CHECK(mmlens_parse_interval("0.5", &ms) == 0 && ms == 500);
+	CHECK(mmlens_parse_interval("2.25", &ms) == 0 && ms == 2250);
+	CHECK(mmlens_parse_interval("0.0015", &ms) == 0 && ms == 1);
+	CHECK(mmlens_parse_interval("86400", &ms) == 0 && ms == 86400000);
+	CHECK(mmlens_parse_interval("0", &ms) == -ERANGE);
+	CHECK(mmlens_parse_interval("0.0001", &ms) == -ERANGE);
+	CHECK(mmlens_parse_interval("86401", &ms) == -ERANGE);
+	CHECK(mmlens_parse_interval("99999999999999999999", &ms) == -ERANGE);
+	CHECK(mmlens_parse_interval("", &ms) == -EINVAL);
+	CHECK(mmlens_parse_interval(".5", &ms) == -EINVAL);
+	CHECK(mmlens_parse_interval("1.", &ms) == -EINVAL);
+	CHECK(mmlens_parse_interval("-1", &ms) == -EINVAL);
+	CHECK(mmlens_parse_interval("1s", &ms) == -EINVAL);
+
+	CHECK(mmlens_vmstat_read(fixture("vmstat", "nr_free_pages 5\npgfault 1234\n"
+					 "pgmajfault 56\npgrefill 0\n"),
+				 &pgf, &pgmaj) == 0);
+	CHECK(pgf == 1234 && pgmaj == 56);
+	CHECK(mmlens_vmstat_read(fixture("vmstat", "pgfault 1\n"), &pgf, &pgmaj) == -ENOENT);
+	CHECK(mmlens_vmstat_read("/nonexistent/vmstat", &pgf, &pgmaj) == -ENOENT);
+	unlink(fixture("vmstat", ""));
+}
+
+static int count_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The event socket's setup, on the controller's own multicast group. */
+static void test_live_socket(void)
+{
+	uint64_t overruns = 0;
+	struct mmlens_live lv;
+	int ret, n = 0;
+
+	ret = mmlens_live_open(&lv, "nlctrl", "notify", 1 << 20);
+	if (ret == -EPROTONOSUPPORT || ret == -EAFNOSUPPORT) {
+		skip_reason = "no generic netlink here";
+		return;
+	}
+	CHECK(ret == 0);
+	if (ret)
+		return;
+	CHECK(lv.family == GENL_ID_CTRL && lv.group > 0 && lv.rcvbuf > 0);
+	/* Nothing is queued (but a family coming or going): no waiting. */
+	CHECK(mmlens_live_read(&lv, 8, count_msg, &n, &overruns) >= 0);
+	CHECK(overruns == 0);
+	mmlens_live_close(&lv);
+
+	CHECK(mmlens_live_open(&lv, "nlctrl", "mmlens-nosuch", 4096) == -ENOENT);
+	CHECK(lv.sock == NULL);
+	CHECK(mmlens_live_open(&lv, "mmlens-nosuch", "events", 4096) == -ENOENT);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -2265,6 +2976,17 @@ static const struct {
 	{ "check_range", test_check_range },
 	{ "maps_json", test_maps_json },
 	{ "info", test_info },
+	{ "class_names", test_class_names },
+	{ "event_parse", test_event_parse },
+	{ "event_text", test_event_text },
+	{ "event_json", test_event_json },
+	{ "session", test_session },
+	{ "session_not_followed", test_session_not_followed },
+	{ "stats_parse", test_stats_parse },
+	{ "stats_rule", test_stats_rule },
+	{ "stats_row", test_stats_row },
+	{ "stats_inputs", test_stats_inputs },
+	{ "live_socket", test_live_socket },
 };
 
 int main(void)
