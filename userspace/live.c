@@ -36,6 +36,7 @@ static int set_rcvbuf(int fd, int size)
 int mmlens_live_open(struct mmlens_live *lv, const char *family,
 		     const char *group, int rcvbuf)
 {
+	const int one = 1;
 	int ret;
 
 	memset(lv, 0, sizeof(*lv));
@@ -67,6 +68,16 @@ int mmlens_live_open(struct mmlens_live *lv, const char *family,
 	lv->rcvbuf = set_rcvbuf(lv->fd, rcvbuf);
 	if (lv->rcvbuf < 0) {
 		ret = lv->rcvbuf;
+		goto fail;
+	}
+	/*
+	 * Have the module's multicast fail when our buffer refuses a datagram,
+	 * even if another listener took it: the module then counts its events
+	 * as lost, and we learn the total with the next event.
+	 */
+	if (setsockopt(lv->fd, SOL_NETLINK, NETLINK_BROADCAST_ERROR, &one,
+		       sizeof(one))) {
+		ret = -errno;
 		goto fail;
 	}
 	ret = nl_socket_add_membership(lv->sock, lv->group);

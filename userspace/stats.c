@@ -63,7 +63,8 @@ void mmlens_stats_row(const struct mmlens_sample *a, const struct mmlens_sample 
 	unsigned int i;
 
 	memset(row, 0, sizeof(*row));
-	row->interval_s = (double)(b->ns - a->ns) / 1e9;
+	/* To the millisecond: the rest is the timer's noise. */
+	row->interval_s = (double)((b->ns - a->ns + 500000) / 1000000) / 1e3;
 	for (i = 0; i < MMLENS_NR_CLASSES; i++)
 		row->faults[i] = delta(a->st.faults[i], b->st.faults[i]);
 	for (i = 0; i < MMLENS_NR_TLB_REASONS; i++) {

@@ -256,10 +256,13 @@ static void summary_text(const struct mmlens_session *s)
 				fprintf(s->out, "      %-20s %10" PRIu64 "\n",
 					mmlens_class_text(c), p->faults[c]);
 	}
+	if (s->overruns || t.lost)
+		fputs("  Events were lost: the module reports them with the next event "
+		      "of their process, so\n  those lost after the last one received "
+		      "from a process that exited are not counted.\n", s->out);
 	if (s->overruns)
-		fputs("  The receive buffer overflowed: events were dropped. The module "
-		      "counts them as lost\n  when it can tell; raise net.core.rmem_max "
-		      "or MMLENS_RCVBUF to lose fewer.\n", s->out);
+		fputs("  The receive buffer overflowed; raise net.core.rmem_max or "
+		      "MMLENS_RCVBUF to lose fewer.\n", s->out);
 }
 
 /* {class: count} for every class this mmlens knows, and "unknown". */

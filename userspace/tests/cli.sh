@@ -116,6 +116,49 @@ check "ptes reversed range" 2 "^mmlens: ptes: empty range '0x2000-0x1000': START
 check "ptes --explain" 2 "^mmlens: ptes: unrecognized option '--explain'$" "" -- ptes --explain 1
 check "frame bad PFN" 2 "^mmlens: frame: invalid PFN 'x' " "" -- frame x
 check "frame without PFN" 2 '^mmlens: frame: missing argument$' "" -- frame
+check "watch without PID" 2 '^mmlens: watch: missing argument$' "" -- watch
+check "watch bad PID" 2 "^mmlens: watch: invalid PID 'x'$" "" -- watch x
+check "watch two PIDs" 2 "^mmlens: watch: unexpected argument '2'$" "" -- watch 1 2
+check "watch --interval" 2 "^mmlens: watch: unrecognized option '--interval'$" "" -- watch --interval 1 1
+check "watch --help" 0 "" '^usage: mmlens watch \[--json\] \[--follow\] \[--cow\] PID$' -- watch --help
+check "run without command" 2 '^mmlens: run: missing argument$' "" -- run
+check "run --runs" 2 "^mmlens: run: unrecognized option '--runs'$" "" -- run --runs true
+check "run --help" 0 "" '^usage: mmlens run \[--json\] \[--follow\] \[--cow\] \[--\] CMD \[ARG\.\.\.\]$' \
+	-- run --help
+check "stats bad interval" 2 "^mmlens: stats: invalid interval '0' " "" -- stats --interval 0 1
+check "stats bad interval text" 2 "^mmlens: stats: invalid interval '1s' " "" -- stats --interval 1s 1
+check "stats interval without argument" 2 "^mmlens: stats: option '--interval' requires an argument$" \
+	"" -- stats 1 --interval
+check "stats bad count" 2 "^mmlens: stats: invalid count '0' " "" -- stats --count 0 1
+check "stats --count without PID" 2 '^mmlens: stats: --interval and --count need a PID$' "" \
+	-- stats --count 3
+check "stats bad PID" 2 "^mmlens: stats: invalid PID 'self'$" "" -- stats self
+check "stats --follow" 2 "^mmlens: stats: unrecognized option '--follow'$" "" -- stats --follow 1
+check "stats --help" 0 "" '^usage: mmlens stats \[--json\] \[--interval S\] \[--count N\] \[PID\]$' \
+	-- stats --help
+export MMLENS_RCVBUF=junk
+check "watch bad MMLENS_RCVBUF" 2 "^mmlens: watch: MMLENS_RCVBUF='junk' is not a size in bytes" \
+	"" -- watch $$
+unset MMLENS_RCVBUF
+if [ -e /sys/module/mmlens ]; then
+	echo "ok - cli: live commands without the module # SKIP the mmlens module is loaded"
+else
+	live_nl='^mmlens: (watch|run|stats): the mmlens kernel module is not loaded '
+	check "watch without the module" 1 "$live_nl" "" -- watch $$
+	check "watch of no process" 1 '^mmlens: watch: no process with PID 2147483647$' "" \
+		-- watch 2147483647
+	check "stats without the module" 1 "$live_nl" "" -- stats
+	check "stats of no process" 1 '^mmlens: stats: no process with PID 2147483647$' "" \
+		-- stats 2147483647
+	# The command must not run when it cannot be watched.
+	check "run without the module" 1 "$live_nl" "" -- run -- touch "$tmp/ran"
+	if [ -e "$tmp/ran" ]; then
+		echo "not ok - cli: run without the module ran the command"
+		failed=1
+	else
+		echo "ok - cli: run without the module did not run the command"
+	fi
+fi
 check "walk --help" 0 "" '^usage: mmlens walk \[--json\] \[--explain\] PID VA$' -- walk --help
 check "ptes --help" 0 "" '^usage: mmlens ptes \[--json\] \[--runs\] \[--check\] PID \[RANGE\]$' \
 	-- ptes --help
