@@ -5,9 +5,10 @@
  * queue events here and a worker multicasts them, many per datagram.
  *
  * An event is lost when the queue is full or when a listener's receive
- * buffer refuses the datagram carrying it; each loss is counted for its
+ * buffer refuses the datagram carrying it (the kernel tells only about
+ * listeners that set NETLINK_BROADCAST_ERROR); each loss is counted for its
  * process (and globally), and the next event of that process carries the
- * total.
+ * total.  Events nobody listens to are neither delivered nor lost.
  */
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -140,6 +141,8 @@ static void send_batch(const struct mmlens_event *batch, unsigned int n)
 	ret = skb && put ? genlmsg_multicast(&mmlens_genl_family, skb, 0, 0, GFP_KERNEL) : -ENOMEM;
 	if (skb && !put)
 		nlmsg_free(skb);
+	if (ret == -ESRCH)
+		return;		/* nobody listening */
 	for (i = 0; i < n; i++) {
 		struct mmlens_watch *w;
 

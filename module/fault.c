@@ -182,7 +182,8 @@ static int classify(const struct fault_ctx *c, vm_fault_t ret, u64 after, u8 lev
 		    bool after_known)
 {
 	bool write = c->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE);
-	bool major = ret & VM_FAULT_MAJOR;
+	/* As the kernel accounts it: the second try of a fault that waited for I/O is major too. */
+	bool major = (ret & VM_FAULT_MAJOR) || (c->flags & FAULT_FLAG_TRIED);
 	u64 before = c->before;
 	swp_entry_t swp;
 
@@ -297,11 +298,23 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-struct kretprobe mmlens_fault_probe = {
-	.kp.symbol_name = "handle_mm_fault",
-	.entry_handler = fault_entry,
-	.handler = fault_return,
-	.data_size = sizeof(struct fault_ctx),
-	/* Faults sleep (I/O, locks): room for many in flight. */
-	.maxactive = 1024,
-};
+static struct kretprobe probe;
+
+/* A kretprobe keeps state from its last registration: start from scratch each time. */
+int mmlens_fault_probe_register(void)
+{
+	probe = (struct kretprobe) {
+		.kp.symbol_name = "handle_mm_fault",
+		.entry_handler = fault_entry,
+		.handler = fault_return,
+		.data_size = sizeof(struct fault_ctx),
+		/* Faults sleep (I/O, locks): room for many in flight. */
+		.maxactive = 1024,
+	};
+	return register_kretprobe(&probe);
+}
+
+void mmlens_fault_probe_unregister(void)
+{
+	unregister_kretprobe(&probe);
+}

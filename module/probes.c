@@ -64,7 +64,7 @@ static void disarm(void)
 	if (!armed)
 		return;
 	/* Faults in progress return through the kernel's trampoline, not here. */
-	unregister_kretprobe(&mmlens_fault_probe);
+	mmlens_fault_probe_unregister();
 	unregister_tracepoints();
 	armed_before_ns += ktime_get_ns() - armed_since_ns;
 	armed = false;
@@ -93,7 +93,7 @@ int mmlens_probes_arm(struct netlink_ext_ack *extack)
 		}
 		tp_probes[i].registered = true;
 	}
-	ret = register_kretprobe(&mmlens_fault_probe);
+	ret = mmlens_fault_probe_register();
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot probe handle_mm_fault");
 		goto undo;

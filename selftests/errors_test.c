@@ -35,6 +35,8 @@ static const struct target_cmd target_cmds[] = {
 	{ "GET_VMA", MMLENS_CMD_GET_VMA, NLM_F_DUMP, MMLENS_A_VMA_PID, 0 },
 	{ "TRANSLATE", MMLENS_CMD_TRANSLATE, 0, MMLENS_A_WALK_PID, MMLENS_A_WALK_VA },
 	{ "GET_PTE", MMLENS_CMD_GET_PTE, NLM_F_DUMP, MMLENS_A_PTE_PID, 0 },
+	{ "WATCH_ADD", MMLENS_CMD_WATCH_ADD, 0, MMLENS_A_WATCH_PID, 0 },
+	{ "WATCH_DEL", MMLENS_CMD_WATCH_DEL, 0, MMLENS_A_WATCH_PID, 0 },
 };
 #define NCMDS (sizeof(target_cmds) / sizeof(target_cmds[0]))
 
@@ -339,9 +341,10 @@ static void as_nobody(struct __test_metadata *_metadata, FIXTURE_DATA(req) *self
 	ASSERT_EQ(0, setgid(NOBODY));
 	ASSERT_EQ(0, setuid(NOBODY));
 	ASSERT_EQ(0, mmlens_nl_open(&nl));
-	if (cmd == MMLENS_CMD_GET_FRAME) {
+	if (cmd == MMLENS_CMD_GET_FRAME || cmd == MMLENS_CMD_GET_STATS) {
 		msg = mmlens_nl_request(&nl, cmd, 0);
-		nla_put_u64(msg, MMLENS_A_FRAME_PFN, 1);
+		if (cmd == MMLENS_CMD_GET_FRAME)
+			nla_put_u64(msg, MMLENS_A_FRAME_PFN, 1);
 		memset(&self->err, 0, sizeof(self->err));
 		ret = mmlens_nl_transact(&nl, msg, NULL, NULL, &self->err);
 	} else {
@@ -379,3 +382,33 @@ TEST_F(req, get_frame_without_cap_sys_admin_gets_eperm)
 }
 
 TEST_HARNESS_MAIN
+
+TEST_F(req, watch_add_without_cap_sys_admin_gets_eperm)
+{
+	as_nobody(_metadata, self, MMLENS_CMD_WATCH_ADD);
+}
+
+TEST_F(req, watch_del_without_cap_sys_admin_gets_eperm)
+{
+	as_nobody(_metadata, self, MMLENS_CMD_WATCH_DEL);
+}
+
+TEST_F(req, get_stats_without_cap_sys_admin_gets_eperm)
+{
+	as_nobody(_metadata, self, MMLENS_CMD_GET_STATS);
+}
+
+TEST_F(req, watch_del_of_an_unwatched_process_gets_enoent)
+{
+	expect_error(_metadata, self, "WATCH_DEL", ask(self, &self->nl, &target_cmds[NCMDS - 1], getpid()),
+		     -ENOENT, "process is not watched by this socket");
+}
+
+TEST_F(req, get_stats_of_an_unwatched_process_gets_enoent)
+{
+	struct nl_msg *msg = mmlens_nl_request(&self->nl, MMLENS_CMD_GET_STATS, 0);
+
+	nla_put_u32(msg, MMLENS_A_STATS_PID, getpid());
+	expect_error(_metadata, self, "GET_STATS", mmlens_nl_transact(&self->nl, msg, NULL, NULL, &self->err),
+		     -ENOENT, "process is not watched");
+}

@@ -209,11 +209,14 @@
  * when the process exits.  No probe is armed while nothing is watched; with
  * watches, each fault of an unwatched process costs one hash lookup.
  *
- * Events are produced in the fault path and sent from a worker.  An event
- * that cannot be delivered (the event queue or a listener's receive buffer
- * is full) is counted as lost for its process; MMLENS_A_EVENT_LOST of the
- * next event and MMLENS_A_STATS_LOST carry the total, so events delivered
- * plus lost equal the faults that happened.
+ * Events are produced in the fault path and sent from a worker, several
+ * messages per datagram.  An event that cannot be delivered (the event queue
+ * or a listener's receive buffer is full) is counted as lost for its
+ * process; MMLENS_A_EVENT_LOST of the next event and MMLENS_A_STATS_LOST
+ * carry the total, so events delivered plus lost equal the faults that
+ * happened.  The kernel reports a full receive buffer only for listeners
+ * that set the socket option NETLINK_BROADCAST_ERROR: set it.  Events
+ * nobody listens to count neither as delivered nor as lost.
  *
  * MMLENS_CMD_WATCH_ADD
  * --------------------

@@ -1,0 +1,921 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live events of watched processes, checked against what the processes did
+ * and against the kernel's own accounts: pagemap before and after each
+ * fault, /proc/PID/stat's minflt and majflt, the mm's tlb_gen, kprobes/list.
+ *
+ * Targets are child processes driven step by step over pipes, so that the
+ * test knows exactly which pages each step touches.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netlink/genl/ctrl.h>
+
+#include "kselftest_harness.h"
+#include "mmtest.h"
+
+#define NPAGES 16
+#define KPAGES 5
+#define VM_FAULT_MAJOR 0x4
+
+/* One received event: its command and attributes (MMLENS_A_EVENT_*). */
+struct ev {
+	int cmd;
+	uint64_t have;
+	uint64_t v[MMLENS_A_EVENT_MAX + 1];
+};
+
+#define EV(e, X) ((e)->v[MMLENS_A_EVENT_##X])
+#define EVHAS(e, X) (((e)->have >> MMLENS_A_EVENT_##X) & 1)
+
+struct evlist {
+	struct ev *e;
+	size_t n, cap;
+	unsigned long overruns;	/* ENOBUFS from recv: the socket dropped datagrams */
+};
+
+/* A socket in the "events" group (not the one that owns the watches). */
+static int events_socket(int rcvbuf)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int family, grp, fd, one = 1;
+
+	if (!sk || genl_connect(sk))
+		return -1;
+	family = genl_ctrl_resolve(sk, MMLENS_GENL_NAME);
+	grp = genl_ctrl_resolve_grp(sk, MMLENS_GENL_NAME, MMLENS_MCGRP_EVENTS);
+	if (family < 0 || grp < 0)
+		return -1;
+	fd = dup(nl_socket_get_fd(sk));
+	nl_socket_free(sk);
+	if (fd < 0)
+		return -1;
+	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		return -1;
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)))
+		return -1;
+	/* Without it the kernel cannot tell the module this socket dropped events. */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_BROADCAST_ERROR, &one, sizeof(one)))
+		return -1;
+	return fd;
+}
+
+static void parse_datagram(struct evlist *l, const char *buf, int len)
+{
+	const struct nlmsghdr *nlh;
+
+	for (nlh = (const void *)buf; NLMSG_OK(nlh, (unsigned int)len); nlh = NLMSG_NEXT(nlh, len)) {
+		const struct genlmsghdr *g = NLMSG_DATA(nlh);
+		struct nlattr *a;
+		struct ev *e;
+		int rem;
+
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 1024;
+			l->e = realloc(l->e, l->cap * sizeof(*l->e));
+		}
+		e = &l->e[l->n++];
+		memset(e, 0, sizeof(*e));
+		e->cmd = g->cmd;
+		nla_for_each_attr(a, (struct nlattr *)((char *)g + GENL_HDRLEN),
+				  nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, rem) {
+			int t = nla_type(a);
+
+			if (t > MMLENS_A_EVENT_MAX)
+				continue;
+			e->have |= 1ULL << t;
+			if (nla_len(a) == 8)
+				e->v[t] = nla_get_u64(a);
+			else if (nla_len(a) == 4)
+				e->v[t] = nla_get_u32(a);
+		}
+	}
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Reads what is queued, waiting up to quiet_ms for more after the last
+ * datagram, and for 5 s at most (a stream may never pause).
+ */
+static void drain(int fd, struct evlist *l, int quiet_ms)
+{
+	static char buf[1 << 16];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	double end = now_ms() + 5000;
+
+	while (now_ms() < end && poll(&p, 1, quiet_ms) > 0) {
+		int n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0 && errno == ENOBUFS) {
+			l->overruns++;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		parse_datagram(l, buf, n);
+	}
+}
+
+static int watch(struct mmlens_nl *nl, int cmd, pid_t pid, bool follow, struct mmlens_nl_err *err)
+{
+	struct nl_msg *msg = mmlens_nl_request(nl, cmd, 0);
+
+	nla_put_u32(msg, MMLENS_A_WATCH_PID, pid);
+	if (follow)
+		nla_put_flag(msg, MMLENS_A_WATCH_FOLLOW);
+	return mmlens_nl_transact(nl, msg, NULL, NULL, err);
+}
+
+/* GET_STATS: faults by class, TLB counters by reason, events and lost. */
+struct stats {
+	uint64_t have;
+	uint64_t faults[MMLENS_FAULT_CLASS_MAX + 1];
+	uint64_t tlb[MMLENS_TLB_REASON_MAX + 1][MMLENS_A_TLB_COUNT_MAX + 1];
+	uint64_t tlb_gen, events, lost;
+};
+
+static int stats_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[MMLENS_A_STATS_MAX + 1], *a, *b;
+	struct stats *s = arg;
+	int rem, rem2;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MMLENS_A_STATS_MAX, NULL))
+		return -EBADMSG;
+	s->have = 1;
+	if (tb[MMLENS_A_STATS_TLB_GEN])
+		s->tlb_gen = nla_get_u64(tb[MMLENS_A_STATS_TLB_GEN]);
+	s->events = nla_get_u64(tb[MMLENS_A_STATS_EVENTS]);
+	s->lost = nla_get_u64(tb[MMLENS_A_STATS_LOST]);
+	nla_for_each_nested(a, tb[MMLENS_A_STATS_FAULTS], rem)
+		if (nla_type(a) >= MMLENS_A_FAULTS_FIRST && nla_type(a) <= MMLENS_A_FAULTS_MAX)
+			s->faults[nla_type(a) - MMLENS_A_FAULTS_FIRST] = nla_get_u64(a);
+	nla_for_each_nested(a, tb[MMLENS_A_STATS_TLB], rem) {
+		int r = nla_type(a) - MMLENS_A_TLB_FIRST;
+
+		if (r < 0 || r > MMLENS_TLB_REASON_MAX)
+			continue;
+		nla_for_each_nested(b, a, rem2)
+			if (nla_type(b) <= MMLENS_A_TLB_COUNT_MAX)
+				s->tlb[r][nla_type(b)] = nla_get_u64(b);
+	}
+	return 0;
+}
+
+static int get_stats(struct mmlens_nl *nl, pid_t pid, struct stats *s, struct mmlens_nl_err *err)
+{
+	struct nl_msg *msg = mmlens_nl_request(nl, MMLENS_CMD_GET_STATS, 0);
+
+	memset(s, 0, sizeof(*s));
+	if (pid)
+		nla_put_u32(msg, MMLENS_A_STATS_PID, pid);
+	return mmlens_nl_transact(nl, msg, stats_cb, s, err);
+}
+
+static uint64_t total_faults(const struct stats *s)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i <= MMLENS_FAULT_CLASS_MAX; i++)
+		n += s->faults[i];
+	return n;
+}
+
+/* minflt and majflt of pid (fields 10 and 12 of /proc/PID/stat). */
+static void faults_of(pid_t pid, uint64_t *minflt, uint64_t *majflt)
+{
+	uint64_t f[53];
+
+	*minflt = *majflt = 0;
+	if (!mmt_read_stat(pid, f, NULL)) {
+		*minflt = f[10];
+		*majflt = f[12];
+	}
+}
+
+/*
+ * A target process: maps NPAGES of private anon memory, then obeys
+ * one-byte commands on its pipe and answers each with one byte (or with a
+ * child's PID for 'f'):
+ *   'W' write every page   'w' write pages [0, KPAGES)   'r' read every page
+ *   'f' fork a child that obeys the child pipe the same way
+ *   'o' MADV_PAGEOUT every page   'd' MADV_DONTNEED every page
+ *   'L' write and drop every page forever (answers once, first)
+ */
+struct puppet {
+	pid_t pid;
+	int cmd, ack;
+	char *map;
+};
+
+static void __attribute__((noreturn))
+obey(char *map, int cmd, int ack, int child_cmd, int child_ack)
+{
+	volatile char sink;
+	unsigned char c;
+	int i;
+
+	while (read(cmd, &c, 1) == 1) {
+		switch (c) {
+		case 'W':
+			for (i = 0; i < NPAGES; i++)
+				map[i * MMT_PAGE_SIZE] = 'W';
+			break;
+		case 'w':
+			for (i = 0; i < KPAGES; i++)
+				map[i * MMT_PAGE_SIZE + 1] = 'w';
+			break;
+		case 'r':
+			for (i = 0; i < NPAGES; i++)
+				sink = map[i * MMT_PAGE_SIZE];
+			(void)sink;
+			break;
+		case 'o':
+			madvise(map, NPAGES * MMT_PAGE_SIZE, MADV_PAGEOUT);
+			break;
+		case 'd':
+			madvise(map, NPAGES * MMT_PAGE_SIZE, MADV_DONTNEED);
+			break;
+		case 'L':
+			if (write(ack, &c, 1) != 1)
+				_exit(1);
+			for (;;) {
+				for (i = 0; i < NPAGES; i++)
+					map[i * MMT_PAGE_SIZE] = 'L';
+				madvise(map, NPAGES * MMT_PAGE_SIZE, MADV_DONTNEED);
+			}
+		case 'f': {
+			pid_t child = fork();
+
+			if (child == 0)
+				obey(map, child_cmd, child_ack, -1, -1);
+			if (write(ack, &child, sizeof(child)) != sizeof(child))
+				_exit(1);
+			continue;
+		}
+		}
+		if (write(ack, &c, 1) != 1)
+			break;
+	}
+	_exit(0);
+}
+
+/* Starts a puppet; the child pipe pair goes to cp (if not NULL) for 'f'. */
+static int puppet_start(struct puppet *p, struct puppet *cp)
+{
+	int to[2], from[2], cto[2] = { -1, -1 }, cfrom[2] = { -1, -1 };
+
+	p->map = mmap(NULL, NPAGES * MMT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->map == MAP_FAILED)
+		return -1;
+	/* 4 KiB pages, and an anon_vma before anything is measured. */
+	madvise(p->map, NPAGES * MMT_PAGE_SIZE, MADV_NOHUGEPAGE);
+	if (pipe(to) || pipe(from) || (cp && (pipe(cto) || pipe(cfrom))))
+		return -1;
+	p->pid = fork();
+	if (p->pid < 0)
+		return -1;
+	if (p->pid == 0) {
+		/* Only the test may hold the write ends: EOF tells a puppet to exit. */
+		close(to[1]);
+		close(from[0]);
+		if (cp) {
+			close(cto[1]);
+			close(cfrom[0]);
+		}
+		obey(p->map, to[0], from[1], cto[0], cfrom[1]);
+	}
+	close(to[0]);
+	close(from[1]);
+	p->cmd = to[1];
+	p->ack = from[0];
+	if (cp) {
+		close(cto[0]);
+		close(cfrom[1]);
+		cp->cmd = cto[1];
+		cp->ack = cfrom[0];
+		cp->map = p->map;
+		cp->pid = -1;
+	}
+	return 0;
+}
+
+static int puppet_do(struct puppet *p, char c)
+{
+	unsigned char r;
+
+	if (write(p->cmd, &c, 1) != 1 || read(p->ack, &r, 1) != 1)
+		return -1;
+	return r == (unsigned char)c ? 0 : -1;
+}
+
+static pid_t puppet_fork(struct puppet *p)
+{
+	pid_t child;
+
+	if (write(p->cmd, "f", 1) != 1 || read(p->ack, &child, sizeof(child)) != sizeof(child))
+		return -1;
+	return child;
+}
+
+static void puppet_end(struct puppet *p)
+{
+	if (p->pid > 0) {
+		close(p->cmd);
+		close(p->ack);
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->pid = -1;
+	}
+}
+
+/* Fault events of pid at addresses in [start, start + len). */
+static size_t faults_in(const struct evlist *l, pid_t pid, const char *start, size_t len,
+			int class, const struct ev **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		const struct ev *e = &l->e[i];
+
+		if (e->cmd != MMLENS_CMD_FAULT_NTF || EV(e, PID) != (uint64_t)pid ||
+		    EV(e, VA) < (uint64_t)start || EV(e, VA) >= (uint64_t)start + len)
+			continue;
+		if (class >= 0 && EV(e, CLASS) != (uint64_t)class)
+			continue;
+		if (n < max)
+			out[n] = e;
+		n++;
+	}
+	return n;
+}
+
+static uint64_t pfn_at(pid_t pid, const char *va)
+{
+	uint64_t pme = 0;
+
+	mmt_pagemap(pid, (uint64_t)va, &pme);
+	return (pme & PM_PRESENT) ? PM_PFN(pme) : 0;
+}
+
+FIXTURE(events) {
+	struct mmlens_nl nl;
+	struct mmlens_nl_err err;
+	struct evlist ev;
+	int fd;
+	struct puppet p, c;
+};
+
+FIXTURE_SETUP(events)
+{
+	memset(&self->ev, 0, sizeof(self->ev));
+	self->p.pid = self->c.pid = -1;
+	ASSERT_EQ(0, mmlens_nl_open(&self->nl));
+	self->fd = events_socket(4 << 20);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(events)
+{
+	puppet_end(&self->c);
+	puppet_end(&self->p);
+	close(self->fd);
+	mmlens_nl_close(&self->nl);
+	free(self->ev.e);
+}
+
+/*
+ * The parent writes its pages, forks; the child writes K of them: K COW
+ * copies in the child, each from the parent's frame (pagemap before) to the
+ * child's new one (pagemap after), the old frame mapped twice.  Then the
+ * parent writes the same K pages: K COW reuses, the frame kept.
+ */
+TEST_F(events, fork_cow_copy_in_child_then_cow_reuse_in_parent)
+{
+	const struct ev *copy[NPAGES], *reuse[NPAGES], *forks = NULL;
+	uint64_t ppfn[NPAGES], cpfn[NPAGES];
+	size_t i, n;
+
+	ASSERT_EQ(0, puppet_start(&self->p, &self->c));
+	ASSERT_EQ(0, puppet_do(&self->p, 'W'));
+	for (i = 0; i < NPAGES; i++) {
+		ppfn[i] = pfn_at(self->p.pid, self->p.map + i * MMT_PAGE_SIZE);
+		ASSERT_NE(0, ppfn[i]);
+	}
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, true, &self->err)) {
+		TH_LOG("WATCH_ADD: %s", self->err.msg);
+	}
+	self->c.pid = puppet_fork(&self->p);
+	ASSERT_LT(0, self->c.pid);
+	ASSERT_EQ(0, puppet_do(&self->c, 'w'));
+	for (i = 0; i < KPAGES; i++)
+		cpfn[i] = pfn_at(self->c.pid, self->c.map + i * MMT_PAGE_SIZE);
+	ASSERT_EQ(0, puppet_do(&self->p, 'w'));
+	drain(self->fd, &self->ev, 500);
+
+	for (i = 0; i < self->ev.n; i++)
+		if (self->ev.e[i].cmd == MMLENS_CMD_FORK_NTF && EV(&self->ev.e[i], PID) == self->p.pid)
+			forks = &self->ev.e[i];
+	ASSERT_NE(NULL, forks);
+	EXPECT_EQ(self->c.pid, EV(forks, CHILD));
+	EXPECT_TRUE(EVHAS(forks, FOLLOWED));
+
+	n = faults_in(&self->ev, self->c.pid, self->c.map, NPAGES * MMT_PAGE_SIZE,
+		      MMLENS_FAULT_COW_COPY, copy, NPAGES);
+	ASSERT_EQ(KPAGES, n);
+	EXPECT_EQ(KPAGES, faults_in(&self->ev, self->c.pid, self->c.map, NPAGES * MMT_PAGE_SIZE,
+				    -1, copy + KPAGES, NPAGES - KPAGES)) {
+		TH_LOG("the child's writes caused other faults than its COW copies");
+	}
+	for (i = 0; i < n; i++) {
+		size_t page = (EV(copy[i], VA) - (uint64_t)self->c.map) / MMT_PAGE_SIZE;
+
+		EXPECT_LT(page, KPAGES);
+		if (page >= KPAGES)
+			continue;
+		EXPECT_EQ(ppfn[page], EV(copy[i], PFN_BEFORE));
+		EXPECT_EQ(cpfn[page], EV(copy[i], PFN_AFTER));
+		EXPECT_NE(EV(copy[i], PFN_BEFORE), EV(copy[i], PFN_AFTER));
+		EXPECT_EQ(2, EV(copy[i], MAPCOUNT_BEFORE));
+		EXPECT_EQ(MMLENS_ACCESS_WRITE, EV(copy[i], ACCESS));
+		EXPECT_TRUE(EV(copy[i], FAULT_FLAGS) & MMLENS_FAULT_F_USER);
+		EXPECT_EQ(self->c.pid, EV(copy[i], TID));
+	}
+
+	n = faults_in(&self->ev, self->p.pid, self->p.map, NPAGES * MMT_PAGE_SIZE,
+		      MMLENS_FAULT_COW_REUSE, reuse, NPAGES);
+	ASSERT_EQ(KPAGES, n);
+	for (i = 0; i < n; i++) {
+		size_t page = (EV(reuse[i], VA) - (uint64_t)self->p.map) / MMT_PAGE_SIZE;
+
+		EXPECT_LT(page, KPAGES);
+		if (page >= KPAGES)
+			continue;
+		EXPECT_EQ(ppfn[page], EV(reuse[i], PFN_BEFORE));
+		EXPECT_EQ(ppfn[page], EV(reuse[i], PFN_AFTER));
+		EXPECT_EQ(ppfn[page], pfn_at(self->p.pid, self->p.map + page * MMT_PAGE_SIZE));
+		EXPECT_EQ(1, EV(reuse[i], MAPCOUNT_BEFORE));
+	}
+}
+
+/*
+ * First write of untouched anon memory fills a zeroed frame; a read maps
+ * the zero page; a write after that read replaces the zero page.
+ */
+TEST_F(events, anon_zero_fill_zero_page_and_write_after_zero_page)
+{
+	const struct ev *e[NPAGES];
+	uint64_t pfn_read, kpf = 0;
+	size_t i;
+
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, false, &self->err));
+
+	ASSERT_EQ(0, puppet_do(&self->p, 'r'));
+	pfn_read = pfn_at(self->p.pid, self->p.map);
+	ASSERT_EQ(0, mmt_kpageflags(pfn_read, &kpf));
+	EXPECT_TRUE(kpf & KPFB(KPF_ZERO_PAGE));
+	ASSERT_EQ(0, puppet_do(&self->p, 'W'));
+	drain(self->fd, &self->ev, 500);
+
+	ASSERT_EQ(NPAGES, faults_in(&self->ev, self->p.pid, self->p.map, NPAGES * MMT_PAGE_SIZE,
+				    MMLENS_FAULT_ZERO_PAGE, e, NPAGES));
+	for (i = 0; i < NPAGES; i++) {
+		EXPECT_EQ(MMLENS_ACCESS_READ, EV(e[i], ACCESS));
+		EXPECT_EQ(pfn_read, EV(e[i], PFN_AFTER));
+		EXPECT_FALSE(EVHAS(e[i], PFN_BEFORE));
+	}
+	ASSERT_EQ(NPAGES, faults_in(&self->ev, self->p.pid, self->p.map, NPAGES * MMT_PAGE_SIZE,
+				    MMLENS_FAULT_ZERO_PAGE_COW, e, NPAGES));
+	for (i = 0; i < NPAGES; i++) {
+		size_t page = (EV(e[i], VA) - (uint64_t)self->p.map) / MMT_PAGE_SIZE;
+
+		EXPECT_EQ(pfn_read, EV(e[i], PFN_BEFORE));
+		EXPECT_EQ(pfn_at(self->p.pid, self->p.map + page * MMT_PAGE_SIZE), EV(e[i], PFN_AFTER));
+	}
+	EXPECT_EQ(2 * NPAGES, faults_in(&self->ev, self->p.pid, self->p.map, NPAGES * MMT_PAGE_SIZE,
+					-1, e, 0));
+
+	/* Fresh memory, written first: zero-fill. */
+	puppet_end(&self->p);
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, false, &self->err));
+	self->ev.n = 0;
+	ASSERT_EQ(0, puppet_do(&self->p, 'W'));
+	drain(self->fd, &self->ev, 500);
+	ASSERT_EQ(NPAGES, faults_in(&self->ev, self->p.pid, self->p.map, NPAGES * MMT_PAGE_SIZE,
+				    MMLENS_FAULT_ANON_ZERO_FILL, e, NPAGES));
+	for (i = 0; i < NPAGES; i++) {
+		size_t page = (EV(e[i], VA) - (uint64_t)self->p.map) / MMT_PAGE_SIZE;
+
+		EXPECT_EQ(MMLENS_ACCESS_WRITE, EV(e[i], ACCESS));
+		EXPECT_EQ(pfn_at(self->p.pid, self->p.map + page * MMT_PAGE_SIZE), EV(e[i], PFN_AFTER));
+		EXPECT_EQ(0, EV(e[i], ENTRY_BEFORE));
+	}
+}
+
+static bool zram_swap_on(void)
+{
+	if (access("/sys/block/zram0", F_OK) &&
+	    mmt_system("modprobe zram num_devices=1 >/dev/null 2>&1"))
+		return false;
+	mmt_system("swapoff /dev/zram0 >/dev/null 2>&1");
+	mmt_write_file("/sys/block/zram0/reset", "1");
+	return !mmt_write_file("/sys/block/zram0/disksize", "64M") &&
+	       !mmt_system("mkswap /dev/zram0 >/dev/null 2>&1") &&
+	       !mmt_system("swapon /dev/zram0 >/dev/null 2>&1");
+}
+
+/*
+ * Pages paged out and touched again come back through swap-in faults, one
+ * per page; whether each counted as major agrees with /proc/PID/stat.
+ */
+TEST_F(events, swap_in_after_pageout_agrees_with_proc_stat)
+{
+	const struct ev *e[NPAGES];
+	uint64_t min0, maj0, min1, maj1, major = 0;
+	size_t i, n;
+
+	if (!zram_swap_on())
+		SKIP(return, "cannot set up swap on zram");
+	/* One CPU: MADV_PAGEOUT drains only its own CPU's LRU batches. */
+	ASSERT_EQ(0, mmt_pin_cpu());
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, puppet_do(&self->p, 'W'));
+	ASSERT_EQ(0, puppet_do(&self->p, 'o'));
+	for (i = 0; i < NPAGES; i++) {
+		uint64_t pme = 0;
+
+		mmt_pagemap(self->p.pid, (uint64_t)self->p.map + i * MMT_PAGE_SIZE, &pme);
+		ASSERT_TRUE(pme & PM_SWAP) {
+			TH_LOG("page %zu not swapped out (pagemap %#llx)", i, (unsigned long long)pme);
+		}
+	}
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, false, &self->err));
+	faults_of(self->p.pid, &min0, &maj0);
+	ASSERT_EQ(0, puppet_do(&self->p, 'r'));
+	faults_of(self->p.pid, &min1, &maj1);
+	drain(self->fd, &self->ev, 500);
+	mmt_system("swapoff /dev/zram0 >/dev/null 2>&1");
+
+	n = faults_in(&self->ev, self->p.pid, self->p.map, NPAGES * MMT_PAGE_SIZE, -1, e, NPAGES);
+	ASSERT_EQ(NPAGES, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_TRUE(EV(e[i], CLASS) == MMLENS_FAULT_SWAP_IN_MINOR ||
+			    EV(e[i], CLASS) == MMLENS_FAULT_SWAP_IN_MAJOR) {
+			TH_LOG("class %llu at %#llx", (unsigned long long)EV(e[i], CLASS),
+			       (unsigned long long)EV(e[i], VA));
+		}
+		/* Major as the kernel counts it: I/O done, or the second try after waiting. */
+		EXPECT_EQ(EV(e[i], CLASS) == MMLENS_FAULT_SWAP_IN_MAJOR,
+			  (EV(e[i], RESULT) & VM_FAULT_MAJOR) ||
+			  (EV(e[i], FAULT_FLAGS) & MMLENS_FAULT_F_TRIED));
+		major += EV(e[i], CLASS) == MMLENS_FAULT_SWAP_IN_MAJOR;
+	}
+	EXPECT_EQ(maj1 - maj0, major);
+	EXPECT_EQ(min1 - min0 + maj1 - maj0, n);
+}
+
+/* A file of the selftests' own directory that no process maps. */
+static int unmapped_file(char *path, size_t size)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n < 0)
+		return -1;
+	exe[n] = 0;
+	snprintf(path, size, "%s/status_test", dirname(exe));
+	return open(path, O_RDONLY);
+}
+
+/*
+ * A file mapping touched after dropping the page cache faults major (read
+ * from its file system); mapped again, its pages are found in the cache.
+ */
+TEST_F(events, file_major_after_drop_caches_then_minor)
+{
+	const struct ev *e[64];
+	uint64_t min0, maj0, min1, maj1;
+	char path[4096];
+	size_t i, n, majors = 0;
+	int fd, round;
+
+	fd = unmapped_file(path, sizeof(path));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, getpid(), false, &self->err));
+	for (round = 0; round < 2; round++) {
+		char *map = mmap(NULL, NPAGES * MMT_PAGE_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
+		volatile char sink;
+
+		ASSERT_NE(MAP_FAILED, map);
+		if (round == 0) {
+			sync();
+			ASSERT_EQ(0, mmt_write_file("/proc/sys/vm/drop_caches", "3"));
+		}
+		faults_of(getpid(), &min0, &maj0);
+		for (i = 0; i < NPAGES; i++)
+			sink = map[i * MMT_PAGE_SIZE];
+		(void)sink;
+		faults_of(getpid(), &min1, &maj1);
+		self->ev.n = 0;
+		drain(self->fd, &self->ev, 300);
+		n = faults_in(&self->ev, getpid(), map, NPAGES * MMT_PAGE_SIZE, -1, e, 64);
+		EXPECT_LT(0, n);
+		for (i = 0, majors = 0; i < n && i < 64; i++) {
+			/* A read from the file system may first give up the lock: retry. */
+			if (EV(e[i], CLASS) == MMLENS_FAULT_RETRY)
+				continue;
+			EXPECT_TRUE(EV(e[i], CLASS) == MMLENS_FAULT_FILE_MAJOR ||
+				    EV(e[i], CLASS) == MMLENS_FAULT_FILE_MINOR) {
+				TH_LOG("class %llu at %#llx, entry %#llx -> %#llx, result %#llx",
+				       (unsigned long long)EV(e[i], CLASS),
+				       (unsigned long long)EV(e[i], VA),
+				       (unsigned long long)EV(e[i], ENTRY_BEFORE),
+				       (unsigned long long)EV(e[i], ENTRY_AFTER),
+				       (unsigned long long)EV(e[i], RESULT));
+			}
+			majors += EV(e[i], CLASS) == MMLENS_FAULT_FILE_MAJOR;
+		}
+		if (round == 0) {
+			EXPECT_LT(0, majors) {
+				TH_LOG("no major fault on %s after drop_caches", path);
+			}
+		} else {
+			EXPECT_EQ(0, majors);
+		}
+		EXPECT_EQ(maj1 - maj0, majors);
+		munmap(map, NPAGES * MMT_PAGE_SIZE);
+	}
+	close(fd);
+}
+
+/* Two threads of one process on two CPUs; one changes the mappings the other uses. */
+static volatile int spinning = 1;
+
+static void *spin(void *arg)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	while (spinning)
+		;
+	return NULL;
+}
+
+static void tlb_target(int ack)
+{
+	pthread_t t;
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	pthread_create(&t, NULL, spin, NULL);
+	usleep(100000);
+	for (i = 0; i < 200; i++) {
+		char *m = mmap(NULL, 8 * MMT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		memset(m, 1, 8 * MMT_PAGE_SIZE);
+		mprotect(m, 8 * MMT_PAGE_SIZE, PROT_READ);
+		munmap(m, 8 * MMT_PAGE_SIZE);
+	}
+	spinning = 0;
+	pthread_join(t, NULL);
+	if (write(ack, "d", 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+TEST_F(events, shootdowns_of_a_two_cpu_process_rise_with_tlb_gen)
+{
+	struct stats before, after;
+	int go[2], ack[2];
+	char c;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ack));
+	self->p.pid = fork();
+	ASSERT_LE(0, self->p.pid);
+	if (!self->p.pid) {
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		tlb_target(ack[1]);
+	}
+	self->p.cmd = go[1];
+	self->p.ack = ack[0];
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, false, &self->err));
+	ASSERT_EQ(0, get_stats(&self->nl, self->p.pid, &before, &self->err));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(1, read(ack[0], &c, 1));
+	ASSERT_EQ(0, get_stats(&self->nl, self->p.pid, &after, &self->err));
+
+	TH_LOG("tlb_gen %llu -> %llu, remote shootdowns %llu, IPIs sent %llu, local mm %llu",
+	       (unsigned long long)before.tlb_gen, (unsigned long long)after.tlb_gen,
+	       (unsigned long long)after.tlb[MMLENS_TLB_REMOTE_SHOOTDOWN][MMLENS_A_TLB_COUNT_FLUSHES],
+	       (unsigned long long)after.tlb[MMLENS_TLB_REMOTE_SEND_IPI][MMLENS_A_TLB_COUNT_FLUSHES],
+	       (unsigned long long)after.tlb[MMLENS_TLB_LOCAL_MM_SHOOTDOWN][MMLENS_A_TLB_COUNT_FLUSHES]);
+	EXPECT_LE(before.tlb_gen + 200, after.tlb_gen);
+	EXPECT_LT(before.tlb[MMLENS_TLB_REMOTE_SHOOTDOWN][MMLENS_A_TLB_COUNT_FLUSHES],
+		  after.tlb[MMLENS_TLB_REMOTE_SHOOTDOWN][MMLENS_A_TLB_COUNT_FLUSHES]);
+	EXPECT_LT(before.tlb[MMLENS_TLB_REMOTE_SEND_IPI][MMLENS_A_TLB_COUNT_FLUSHES],
+		  after.tlb[MMLENS_TLB_REMOTE_SEND_IPI][MMLENS_A_TLB_COUNT_FLUSHES]);
+	EXPECT_LT(before.tlb[MMLENS_TLB_LOCAL_MM_SHOOTDOWN][MMLENS_A_TLB_COUNT_FLUSHES],
+		  after.tlb[MMLENS_TLB_LOCAL_MM_SHOOTDOWN][MMLENS_A_TLB_COUNT_FLUSHES]);
+}
+
+/*
+ * A reader with a tiny receive buffer that reads only at the end loses
+ * events, and says so: the events it got plus those counted lost equal the
+ * faults /proc/PID/stat counted for the target.
+ */
+TEST_F(events, flood_into_a_tiny_buffer_counts_every_lost_event)
+{
+	uint64_t min0, maj0, min1, maj1, got = 0;
+	struct stats s0, s1;
+	size_t k;
+	int i, tries;
+
+	/* The only listener: the kernel's delivery count is then this reader's. */
+	close(self->fd);
+	self->fd = events_socket(4096);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, puppet_do(&self->p, 'w'));	/* anon_vma and stack in place */
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, false, &self->err));
+	ASSERT_EQ(0, get_stats(&self->nl, self->p.pid, &s0, &self->err));
+	faults_of(self->p.pid, &min0, &maj0);
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0, puppet_do(&self->p, 'W'));
+		ASSERT_EQ(0, puppet_do(&self->p, 'd'));
+	}
+	faults_of(self->p.pid, &min1, &maj1);
+	/* Wait until the worker has sent (or lost) every event. */
+	for (tries = 0; tries < 250; tries++) {
+		ASSERT_EQ(0, get_stats(&self->nl, self->p.pid, &s1, &self->err));
+		if (s1.events + s1.lost == total_faults(&s1))
+			break;
+		usleep(20000);
+	}
+	drain(self->fd, &self->ev, 200);
+	for (k = 0; k < self->ev.n; k++)
+		got += self->ev.e[k].cmd == MMLENS_CMD_FAULT_NTF &&
+		       EV(&self->ev.e[k], PID) == (uint64_t)self->p.pid &&
+		       EV(&self->ev.e[k], TIMESTAMP_NS) > 0;
+	TH_LOG("faults %llu, got %llu, lost %llu, socket overruns %lu",
+	       (unsigned long long)(min1 - min0 + maj1 - maj0), (unsigned long long)got,
+	       (unsigned long long)(s1.lost - s0.lost), self->ev.overruns);
+	EXPECT_LT(0, s1.lost - s0.lost);
+	EXPECT_EQ(s1.events - s0.events, got);
+	EXPECT_EQ(min1 - min0 + maj1 - maj0, got + s1.lost - s0.lost);
+	EXPECT_EQ(min1 - min0 + maj1 - maj0, total_faults(&s1) - total_faults(&s0));
+}
+
+static int kprobe_armed(void)
+{
+	char buf[1 << 16];
+
+	if (access("/sys/kernel/debug/kprobes", F_OK))
+		mmt_system("mount -t debugfs none /sys/kernel/debug 2>/dev/null");
+	if (mmt_read_file("/sys/kernel/debug/kprobes/list", buf, sizeof(buf)))
+		return -1;
+	return strstr(buf, "handle_mm_fault") != NULL;
+}
+
+/* Probes go away with the last watch (from a worker: poll a little). */
+static int wait_disarmed(void)
+{
+	int i, armed = 1;
+
+	for (i = 0; i < 100 && armed == 1; i++) {
+		armed = kprobe_armed();
+		if (armed == 1)
+			usleep(20000);
+	}
+	return armed;
+}
+
+TEST_F(events, closing_the_socket_ends_its_watches_and_disarms_the_probes)
+{
+	struct mmlens_nl other;
+	struct stats s;
+
+	if (kprobe_armed() < 0)
+		SKIP(return, "no /sys/kernel/debug/kprobes/list");
+	ASSERT_EQ(0, wait_disarmed());
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, mmlens_nl_open(&other));
+	ASSERT_EQ(0, watch(&other, MMLENS_CMD_WATCH_ADD, self->p.pid, false, &self->err));
+	EXPECT_EQ(1, kprobe_armed());
+	ASSERT_EQ(0, puppet_do(&self->p, 'W'));
+	EXPECT_EQ(0, get_stats(&self->nl, self->p.pid, &s, &self->err));
+	EXPECT_EQ(NPAGES, s.faults[MMLENS_FAULT_ANON_ZERO_FILL]);
+	/* Only the owner can end a watch. */
+	EXPECT_EQ(-ENOENT, watch(&self->nl, MMLENS_CMD_WATCH_DEL, self->p.pid, false, &self->err));
+	mmlens_nl_close(&other);
+	EXPECT_EQ(-ENOENT, get_stats(&self->nl, self->p.pid, &s, &self->err));
+	EXPECT_EQ(0, wait_disarmed());
+}
+
+TEST_F(events, watch_ends_when_the_process_exits_with_an_exit_event)
+{
+	size_t i;
+	int status;
+	bool seen = false;
+
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, false, &self->err));
+	close(self->p.cmd);	/* EOF: it exits with status 0 */
+	ASSERT_EQ(self->p.pid, waitpid(self->p.pid, &status, 0));
+	drain(self->fd, &self->ev, 300);
+	for (i = 0; i < self->ev.n; i++) {
+		if (self->ev.e[i].cmd != MMLENS_CMD_EXIT_NTF || EV(&self->ev.e[i], PID) != self->p.pid)
+			continue;
+		seen = true;
+		EXPECT_EQ(status, EV(&self->ev.e[i], EXIT_CODE));
+	}
+	EXPECT_TRUE(seen);
+	/* It was the only watch: its end disarms the probes. */
+	if (kprobe_armed() >= 0)
+		EXPECT_EQ(0, wait_disarmed());
+	close(self->p.ack);
+	self->p.pid = -1;
+}
+
+TEST(joining_the_events_group_needs_cap_sys_admin)
+{
+	ASSERT_EQ(0, setgroups(0, NULL));
+	ASSERT_EQ(0, setgid(65534));
+	ASSERT_EQ(0, setuid(65534));
+	EXPECT_EQ(-1, events_socket(0));
+	EXPECT_EQ(EPERM, errno);
+}
+
+/* The module path the VM loaded (kernel command line mmlens_kmod=). */
+static int module_path(char *path, size_t size)
+{
+	char cmdline[4096], *p, *end;
+
+	if (mmt_read_file("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return -1;
+	p = strstr(cmdline, "mmlens_kmod=");
+	if (!p)
+		return -1;
+	p += strlen("mmlens_kmod=");
+	end = p + strcspn(p, " \n");
+	snprintf(path, size, "%.*s", (int)(end - p), p);
+	return 0;
+}
+
+/* rmmod while a process is watched and events stream; then load it again. */
+TEST_F(events, rmmod_during_a_live_stream_then_reload)
+{
+	struct mmlens_nl again;
+	char path[4096];
+
+	if (module_path(path, sizeof(path)))
+		SKIP(return, "module path unknown (no mmlens_kmod= on the kernel command line)");
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, true, &self->err));
+	ASSERT_EQ(0, puppet_do(&self->p, 'L'));
+	drain(self->fd, &self->ev, 100);
+	EXPECT_LT(0, self->ev.n);
+	ASSERT_EQ(0, mmt_system("rmmod mmlens"));
+	EXPECT_EQ(-ENOENT, mmlens_nl_open(&again));
+	ASSERT_EQ(0, mmt_system("insmod %s", path));
+	ASSERT_EQ(0, mmlens_nl_open(&again));
+	mmlens_nl_close(&again);
+}
+
+TEST_HARNESS_MAIN
