@@ -21,6 +21,9 @@ enum {
 	MMLENS_DIFF_SOFT_DIRTY = 1 << 6,
 };
 
+/* log2 of the bytes one entry of rec maps, which its level tells (x86-64). */
+unsigned int mmlens_pte_shift(const struct mmlens_pte *rec);
+
 /* Pages of 4 KiB that rec covers. */
 uint64_t mmlens_pte_pages(const struct mmlens_pte *rec);
 

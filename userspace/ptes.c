@@ -181,7 +181,7 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	c = p; p = col(mmlens_fmt_str(p, fmt->module ? mmlens_level_name(rec->level) : "-"),
 		       c, W_LVL);
 	c = p; p = col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
-	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << rec->page_shift), c, W_SIZE);
+	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << mmlens_pte_shift(rec)), c, W_SIZE);
 	c = p;
 	p = fmt->module ? mmlens_fmt_hex(p, rec->entry, W_ENTRY) : mmlens_fmt_str(p, "-");
 	p = col(p, c, W_ENTRY);
@@ -313,7 +313,7 @@ static struct json_object *pte_json(const struct mmlens_ptes_fmt *fmt,
 			    mmlens_json_null()) ||
 	    mmlens_json_add(obj, "pfn", kind_has_pfn(rec->kind) ?
 			    json_object_new_int64(rec->pfn) : mmlens_json_null()) ||
-	    mmlens_json_add(obj, "page_size", json_object_new_int64(1LL << rec->page_shift)) ||
+	    mmlens_json_add(obj, "page_size", json_object_new_int64(1LL << mmlens_pte_shift(rec))) ||
 	    mmlens_json_add(obj, "flags", json_names(&jc->entry, mmlens_entry_flag_names,
 						     rec->flags)) ||
 	    mmlens_json_add(obj, "swap", pte_swap_json(rec)) ||
@@ -505,8 +505,7 @@ static bool extends(const struct mmlens_pte *a, const struct mmlens_pte *b)
 	uint64_t pages = mmlens_pte_pages(a);
 
 	if (a->level != b->level || a->kind != b->kind || a->flags != b->flags ||
-	    a->page_shift != b->page_shift || a->swap_type != b->swap_type ||
-	    b->va != a->va + page_bytes(a))
+	    a->swap_type != b->swap_type || b->va != a->va + page_bytes(a))
 		return false;
 	if (kind_has_pfn(a->kind))
 		return b->pfn == a->pfn + pages;
@@ -638,7 +637,11 @@ static void add_kpage(struct mmlens_pte *recs, size_t n)
 			if ((ssize_t)(k - i) >= nf)
 				break;
 			recs[k].flags |= MMLENS_F_HAS_FRAME;
-			recs[k].frame_flags = flags[k - i];
+			/*
+			 * Records keep the flags below bit 32, all the module
+			 * reports; kpageflags' kernel-hacking bits are left out.
+			 */
+			recs[k].frame_flags = (uint32_t)flags[k - i];
 			recs[k].mapcount = (ssize_t)(k - i) < nc ? counts[k - i] : 0;
 		}
 	}
@@ -676,13 +679,12 @@ static int ptes_from_pagemap(int fd, uint64_t start, uint64_t end,
 			memset(&rec, 0, sizeof(rec));
 			rec.va = (idx + k) << MMLENS_PAGE_SHIFT;
 			rec.kind = pm.present ? MMLENS_KIND_PRESENT : MMLENS_KIND_SWAP;
-			rec.pfn = pm.pfn;
 			rec.swap_type = pm.swap_type;
-			rec.swap_offset = pm.swap_offset;
+			/* One place for both, as in the module's records. */
+			rec.pfn = pm.present ? pm.pfn : pm.swap_offset;
 			rec.flags = pagemap_flags(&pm);
 			rec.nr = 1;
 			rec.level = MMLENS_LEVEL_NONE;
-			rec.page_shift = MMLENS_PAGE_SHIFT;
 			ret = mmlens_ptes_add(ptes, &rec, sizeof(rec));
 		}
 	}
