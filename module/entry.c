@@ -13,10 +13,27 @@
 #include "walk.h"
 
 /*
- * MMLENS_F_* of any entry, read as the level it was found at.  This runs for
- * every entry of a dump, so the bits the UAPI numbers like the hardware
- * (present to dirty, bits 0-6) are copied in one go, and the dump's fast
- * path gets its own copy, specialised for present PTEs.
+ * Bit number from of word, moved to bit number to.  Both are constants, so
+ * this is an AND and one shift: cheaper than a test and a conditional OR,
+ * and the compiler merges the bits that move alike.  Entries and page flags
+ * are decoded with it for every page of a dump.
+ */
+static __always_inline u64 move_bit(u64 word, unsigned int from, unsigned int to)
+{
+	u64 bit = word & (1ULL << from);
+
+	return from >= to ? bit >> (from - to) : bit << (to - from);
+}
+
+/* move_bit() for one-bit masks; a mask of 0 (a bit this kernel lacks) gives 0. */
+#define move_flag(word, from_mask, to_mask) \
+	((from_mask) ? move_bit(word, ilog2(from_mask), ilog2(to_mask)) : 0)
+
+/*
+ * MMLENS_F_* of any entry, read as the level it was found at.  The bits the
+ * UAPI numbers like the hardware (present to dirty, bits 0-6) are copied in
+ * one go.  Inlined where the caller knows more (a present PTE) so that the
+ * tests it answers fold away.
  */
 static __always_inline u64 entry_flags(u64 raw, int level)
 {
@@ -28,33 +45,25 @@ static __always_inline u64 entry_flags(u64 raw, int level)
 		     MMLENS_F_USER != _PAGE_USER || MMLENS_F_PWT != _PAGE_PWT ||
 		     MMLENS_F_PCD != _PAGE_PCD || MMLENS_F_ACCESSED != _PAGE_ACCESSED ||
 		     MMLENS_F_DIRTY != _PAGE_DIRTY);
-	if (raw & _PAGE_NX)
-		flags |= MMLENS_F_NX;
-	if (raw & _PAGE_SOFT_DIRTY)
-		flags |= MMLENS_F_SOFT_DIRTY;
-	if (raw & _PAGE_UFFD_WP)
-		flags |= MMLENS_F_UFFD_WP;
-	if (raw & _PAGE_SPECIAL)
-		flags |= MMLENS_F_SPECIAL;
-	if (raw & _PAGE_DEVMAP)
-		flags |= MMLENS_F_DEVMAP;
-	if (raw & MMLENS_PAGE_SAVED_DIRTY)
-		flags |= MMLENS_F_SAVED_DIRTY;
+	flags |= move_flag(raw, _PAGE_NX, MMLENS_F_NX) |
+		 move_flag(raw, _PAGE_SOFT_DIRTY, MMLENS_F_SOFT_DIRTY) |
+		 move_flag(raw, _PAGE_UFFD_WP, MMLENS_F_UFFD_WP) |
+		 move_flag(raw, _PAGE_SPECIAL, MMLENS_F_SPECIAL) |
+		 move_flag(raw, _PAGE_DEVMAP, MMLENS_F_DEVMAP) |
+		 move_flag(raw, MMLENS_PAGE_SAVED_DIRTY, MMLENS_F_SAVED_DIRTY);
 
 	/* Bit 7 is PAT in a 4K PTE and PSE above; bit 8 is GLOBAL only when present. */
 	if (level == MMLENS_LEVEL_PTE) {
-		if (raw & _PAGE_PAT)
-			flags |= MMLENS_F_PAT;
+		flags |= move_flag(raw, _PAGE_PAT, MMLENS_F_PAT);
 	} else {
+		flags |= move_flag(raw, _PAGE_PSE, MMLENS_F_PSE);
 		if (raw & _PAGE_PSE)
-			flags |= MMLENS_F_PSE;
-		if ((raw & _PAGE_PSE) && (raw & _PAGE_PAT_LARGE))
-			flags |= MMLENS_F_PAT;
+			flags |= move_flag(raw, _PAGE_PAT_LARGE, MMLENS_F_PAT);
 	}
-	if (present && (raw & _PAGE_GLOBAL))
-		flags |= MMLENS_F_GLOBAL;
-	if (!present && (raw & _PAGE_PROTNONE))
-		flags |= MMLENS_F_PROTNONE;
+	if (present)
+		flags |= move_flag(raw, _PAGE_GLOBAL, MMLENS_F_GLOBAL);
+	else
+		flags |= move_flag(raw, _PAGE_PROTNONE, MMLENS_F_PROTNONE);
 
 	/* The kernel's own reading, which 6.12's shadow-stack encoding makes differ. */
 	if (present || (raw & _PAGE_PROTNONE)) {
@@ -165,31 +174,19 @@ bool mmlens_frame_page(struct vm_area_struct *vma, const struct mmlens_pte *rec,
 	return true;
 }
 
-/* Bit pg of the page flags k, moved to bit kpf (constants, so one shift). */
-static __always_inline u32 kpf_bit(unsigned long k, unsigned int pg, unsigned int kpf)
-{
-	unsigned long bit = k & (1UL << pg);
-
-	return pg >= kpf ? bit >> (pg - kpf) : bit << (kpf - pg);
-}
-
-/*
- * The KPF_* bits /proc/kpageflags copies from the page flags k.  Spelled
- * out bit by bit with constant shifts (this runs for every entry of a dump):
- * the compiler merges the bits whose PG_ and KPF_ numbers agree into one mask.
- */
+/* The KPF_* bits /proc/kpageflags copies from the page flags k. */
 static __always_inline u32 kpf_of_flags(unsigned long k)
 {
-	u32 kpf = kpf_bit(k, PG_locked, KPF_LOCKED) |
-		  kpf_bit(k, PG_referenced, KPF_REFERENCED) |
-		  kpf_bit(k, PG_uptodate, KPF_UPTODATE) |
-		  kpf_bit(k, PG_dirty, KPF_DIRTY) |
-		  kpf_bit(k, PG_lru, KPF_LRU) |
-		  kpf_bit(k, PG_active, KPF_ACTIVE) |
-		  kpf_bit(k, PG_writeback, KPF_WRITEBACK) |
-		  kpf_bit(k, PG_reclaim, KPF_RECLAIM) |
-		  kpf_bit(k, PG_swapbacked, KPF_SWAPBACKED) |
-		  kpf_bit(k, PG_unevictable, KPF_UNEVICTABLE);
+	u32 kpf = move_bit(k, PG_locked, KPF_LOCKED) |
+		  move_bit(k, PG_referenced, KPF_REFERENCED) |
+		  move_bit(k, PG_uptodate, KPF_UPTODATE) |
+		  move_bit(k, PG_dirty, KPF_DIRTY) |
+		  move_bit(k, PG_lru, KPF_LRU) |
+		  move_bit(k, PG_active, KPF_ACTIVE) |
+		  move_bit(k, PG_writeback, KPF_WRITEBACK) |
+		  move_bit(k, PG_reclaim, KPF_RECLAIM) |
+		  move_bit(k, PG_swapbacked, KPF_SWAPBACKED) |
+		  move_bit(k, PG_unevictable, KPF_UNEVICTABLE);
 
 	if ((k & (1UL << PG_swapbacked)) && (k & (1UL << PG_swapcache)))
 		kpf |= 1U << KPF_SWAPCACHE;
@@ -361,8 +358,8 @@ int mmlens_emit_leaf(struct mmlens_walk *w, struct vm_area_struct *vma, unsigned
 
 /*
  * The record of a present 4 KiB page of an order-0 folio (most of what a
- * dump of anonymous memory is made of), the fields the slow path would
- * give it, with fewer loads and stores: raw is present, neither special (the
+ * dump of anonymous memory is made of), the fields the general path would
+ * give it, with fewer loads and tests: raw is present, neither special (the
  * zero page is) nor devmap, and pfn has a memory map.  Returns false, having
  * written nothing that counts, for a page of a large folio.
  */
@@ -384,7 +381,8 @@ static __always_inline bool small_page_record(struct mmlens_pte *rec, unsigned l
 	rec->va = va;
 	rec->entry = raw;
 	rec->pfn = pfn;
-	rec->flags = entry_flags(raw, MMLENS_LEVEL_PTE) | MMLENS_F_HAS_FRAME |
+	/* raw is present: saying so again lets entry_flags() drop its tests of it. */
+	rec->flags = entry_flags(raw | _PAGE_PRESENT, MMLENS_LEVEL_PTE) | MMLENS_F_HAS_FRAME |
 		     (mapcount == 1 ? MMLENS_F_EXCLUSIVE : 0);
 	rec->frame_flags = kpf_of_flags(k) |
 			   kpf_of_mapping((unsigned long)READ_ONCE(page->mapping)) |
@@ -400,23 +398,62 @@ static __always_inline bool small_page_record(struct mmlens_pte *rec, unsigned l
 }
 
 /*
- * Records for the PTEs of [addr, end), from pte on, in a table the caller
- * has mapped and locked.  Present pages of order-0 folios in ordinary
- * mappings take small_page_record() (dumps without runs); everything else,
- * and every entry of a run dump, mmlens_emit_leaf().
+ * The PTEs of a dump with frame data and without runs, in a mapping that is
+ * no PFN or I/O map (what mmlens_frame_page() asks of the VMA, asked once):
+ * present pages of order-0 folios take small_page_record(), the rest
+ * mmlens_emit_leaf().  The loop keeps its state in locals, and asks
+ * pfn_valid() once per memory subsection, for which it answers alike.
  */
-int mmlens_emit_ptes(struct mmlens_walk *w, struct vm_area_struct *vma, pte_t *pte,
-		     unsigned long addr, unsigned long end)
+static int emit_ptes_fast(struct mmlens_walk *w, struct vm_area_struct *vma, pte_t *pte,
+			  unsigned long addr, unsigned long end)
 {
-	/* What mmlens_frame_page() asks of the VMA, asked once. */
-	bool fast = w->frames && !w->runs && !(vma->vm_flags & (VM_PFNMAP | VM_IO));
-	/* pfn_valid() answers alike for a whole subsection: ask once per one. */
+	struct mmlens_pte *recs = w->recs;
+	unsigned int n = w->n, cap = w->cap;
 	unsigned long valid_sub = ULONG_MAX;
-	int ret;
+	/* pte_pfn() of a present entry, with the physical mask read once. */
+	u64 pfn_mask = PTE_PFN_MASK;
+	int ret = 0;
 
 	for (; addr < end; pte++, addr += PAGE_SIZE) {
 		u64 raw = pte_val(ptep_get(pte));
 		unsigned long pfn;
+
+		if (pte_none(__pte(raw)))
+			continue;
+		if ((raw & (_PAGE_PRESENT | _PAGE_SPECIAL | _PAGE_DEVMAP)) == _PAGE_PRESENT &&
+		    n < cap) {
+			pfn = (raw & pfn_mask) >> PAGE_SHIFT;
+			if (pfn >> PFN_SUBSECTION_SHIFT != valid_sub && pfn_valid(pfn))
+				valid_sub = pfn >> PFN_SUBSECTION_SHIFT;
+			if (pfn >> PFN_SUBSECTION_SHIFT == valid_sub &&
+			    small_page_record(&recs[n], addr, raw, pfn)) {
+				n++;
+				continue;
+			}
+		}
+		w->n = n;
+		ret = mmlens_emit_leaf(w, vma, addr, raw, MMLENS_LEVEL_PTE);
+		n = w->n;
+		if (ret)
+			break;
+	}
+	w->n = n;
+	return ret;
+}
+
+/*
+ * Records for the PTEs of [addr, end), from pte on, in a table the caller
+ * has mapped and locked.
+ */
+int mmlens_emit_ptes(struct mmlens_walk *w, struct vm_area_struct *vma, pte_t *pte,
+		     unsigned long addr, unsigned long end)
+{
+	int ret;
+
+	if (w->frames && !w->runs && !(vma->vm_flags & (VM_PFNMAP | VM_IO)))
+		return emit_ptes_fast(w, vma, pte, addr, end);
+	for (; addr < end; pte++, addr += PAGE_SIZE) {
+		u64 raw = pte_val(ptep_get(pte));
 
 		if (w->run_entry && raw == w->run_entry && addr == w->run_va) {
 			w->run_entry += PAGE_SIZE;
@@ -426,17 +463,6 @@ int mmlens_emit_ptes(struct mmlens_walk *w, struct vm_area_struct *vma, pte_t *p
 		}
 		if (pte_none(__pte(raw)))
 			continue;
-		if (fast && (raw & (_PAGE_PRESENT | _PAGE_SPECIAL | _PAGE_DEVMAP)) == _PAGE_PRESENT &&
-		    w->n < w->cap) {
-			pfn = pte_pfn(__pte(raw));
-			if (pfn >> PFN_SUBSECTION_SHIFT != valid_sub && pfn_valid(pfn))
-				valid_sub = pfn >> PFN_SUBSECTION_SHIFT;
-			if (pfn >> PFN_SUBSECTION_SHIFT == valid_sub &&
-			    small_page_record(&w->recs[w->n], addr, raw, pfn)) {
-				w->n++;
-				continue;
-			}
-		}
 		ret = mmlens_emit_leaf(w, vma, addr, raw, MMLENS_LEVEL_PTE);
 		if (ret)
 			return ret;
