@@ -22,23 +22,6 @@
 #include "names.h"
 #include "proc.h"
 
-unsigned int mmlens_pte_shift(const struct mmlens_pte *rec)
-{
-	switch (rec->level) {
-	case MMLENS_LEVEL_PUD:
-		return 30;
-	case MMLENS_LEVEL_PMD:
-		return 21;
-	default:
-		return MMLENS_PAGE_SHIFT;
-	}
-}
-
-uint64_t mmlens_pte_pages(const struct mmlens_pte *rec)
-{
-	return (uint64_t)(rec->nr ? rec->nr : 1) << (mmlens_pte_shift(rec) - MMLENS_PAGE_SHIFT);
-}
-
 /* What pagemap should say for page number page of rec. */
 struct expect {
 	bool present, swapped, exclusive, soft_dirty;

@@ -106,6 +106,81 @@ size_t mmlens_pte_header(char *line, const struct mmlens_ptes_fmt *fmt)
 	return p - line;
 }
 
+/*
+ * Rows are made for speed: 1 GiB of base pages is 262144 of them, and a
+ * call costs more than the few stores most fields take (under emulation
+ * every call and return is an indirect jump).  So the formatters below are
+ * inline and copy fixed sizes, and some write up to 16 or 32 bytes past
+ * what they print: spaces, which rows are made of before their fields are
+ * written, or bytes that the rest of the row (or the next one) overwrites.
+ * Rows are written over as many spaces as the columns before the flag
+ * names can take (under 200 bytes), so that padding a column is only
+ * moving on.
+ */
+#define ROW_SPACES 256
+
+/* v in lowercase hex, at least width (at most 16) digits; writes 16 bytes. */
+static inline char *row_hex(char *p, uint64_t v, unsigned int width)
+{
+	unsigned int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+	uint64_t digits[4] = {
+		mmlens_hex8(v >> 32), mmlens_hex8(v),
+		0x2020202020202020ULL, 0x2020202020202020ULL,	/* spaces */
+	};
+
+	if (n < width)
+		n = width;
+	memcpy(p, (char *)digits + 16 - n, 16);
+	return p + n;
+}
+
+static inline char *row_0x(char *p, uint64_t v)
+{
+	*p++ = '0';
+	*p++ = 'x';
+	return row_hex(p, v, 1);
+}
+
+/* The end of the column that began at start: width at least, plus a space. */
+static char *col(char *p, char *start, size_t width)
+{
+	return (size_t)(p - start) < width ? start + width + 1 : p + 1;
+}
+
+/* The level, kind and size columns, made with the general formatters. */
+static size_t make_seg(char *text, const struct mmlens_ptes_fmt *fmt,
+		       const struct mmlens_pte *rec)
+{
+	char *p = text, *c;
+
+	memset(text, ' ', 32);
+	c = p; p = col(mmlens_fmt_str(p, fmt->module ? mmlens_level_name(rec->level) : "-"),
+		       c, W_LVL);
+	c = p; p = col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
+	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << mmlens_pte_shift(rec)), c, W_SIZE);
+	return p - text;
+}
+
+/* The level, kind and size columns, from the cache (32 bytes written). */
+static inline char *row_seg(char *p, struct mmlens_ptes_fmt *fmt, const struct mmlens_pte *rec)
+{
+	struct mmlens_ptes_seg *seg;
+	char text[32];
+	size_t len;
+
+	/* Values a newer module may send are made each time. */
+	if (rec->level >= 8 || rec->kind >= 8) {
+		len = make_seg(text, fmt, rec);
+		memcpy(p, text, 32);
+		return p + len;
+	}
+	seg = &fmt->seg[fmt->module][rec->level][rec->kind];
+	if (!seg->len)
+		seg->len = make_seg(seg->text, fmt, rec);
+	memcpy(p, seg->text, 32);
+	return p + seg->len;
+}
+
 /* "psfxdw" letters of a pagemap entry, then its frame or swap entry. */
 static char *fmt_pagemap(char *p, uint64_t raw)
 {
@@ -120,12 +195,12 @@ static char *fmt_pagemap(char *p, uint64_t raw)
 	*p++ = pm.uffd_wp ? 'w' : '-';
 	if (pm.present) {
 		*p++ = ' ';
-		p = mmlens_fmt_0x(p, pm.pfn);
+		p = row_0x(p, pm.pfn);
 	} else if (pm.swapped) {
 		*p++ = ' ';
 		p = mmlens_fmt_u64(p, pm.swap_type);
 		*p++ = ':';
-		p = mmlens_fmt_0x(p, pm.swap_offset);
+		p = row_0x(p, pm.swap_offset);
 	}
 	return p;
 }
@@ -142,6 +217,7 @@ static char *fmt_names(char *p, struct mmlens_names_cache *c,
 		       const struct mmlens_bit_name *table, uint64_t flags)
 {
 	struct mmlens_names_slot *s = &c->slot[names_slot(flags)];
+	size_t i;
 
 	if (!s->valid || s->flags != flags) {
 		s->len = mmlens_flag_names(s->names, sizeof(s->names), table,
@@ -149,20 +225,11 @@ static char *fmt_names(char *p, struct mmlens_names_cache *c,
 		s->flags = flags;
 		s->valid = true;
 	}
-	memcpy(p, s->names, s->len);
+	/* Whole 32-byte pieces: no call. */
+	_Static_assert(sizeof(s->names) % 32 == 0, "names in whole pieces");
+	for (i = 0; i < s->len; i += 32)
+		memcpy(p + i, s->names + i, 32);
 	return p + s->len;
-}
-
-/*
- * Rows are written over as many spaces as the columns before the flag names
- * can take (under 200 bytes), so that padding a column is only moving on.
- */
-#define ROW_SPACES 256
-
-/* The end of the column that began at start: width at least, plus a space. */
-static char *col(char *p, char *start, size_t width)
-{
-	return (size_t)(p - start) < width ? start + width + 1 : p + 1;
 }
 
 size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
@@ -173,34 +240,31 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	bool frame = rec->flags & MMLENS_F_HAS_FRAME;
 
 	memset(line, ' ', ROW_SPACES);
-	c = p; p = col(mmlens_fmt_hex(p, rec->va, W_VA), c, W_VA);
+	c = p; p = col(row_hex(p, rec->va, W_VA), c, W_VA);
 	if (fmt->runs) {
-		c = p; p = col(mmlens_fmt_hex(p, rec->va + page_bytes(rec), W_VA), c, W_VA);
+		c = p; p = col(row_hex(p, rec->va + page_bytes(rec), W_VA), c, W_VA);
 		c = p; p = col(mmlens_fmt_u64(p, rec->nr), c, W_NR);
 	}
-	c = p; p = col(mmlens_fmt_str(p, fmt->module ? mmlens_level_name(rec->level) : "-"),
-		       c, W_LVL);
-	c = p; p = col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
-	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << mmlens_pte_shift(rec)), c, W_SIZE);
+	p = row_seg(p, fmt, rec);
 	c = p;
-	p = fmt->module ? mmlens_fmt_hex(p, rec->entry, W_ENTRY) : mmlens_fmt_str(p, "-");
+	p = fmt->module ? row_hex(p, rec->entry, W_ENTRY) : mmlens_fmt_str(p, "-");
 	p = col(p, c, W_ENTRY);
 
 	c = p;
 	if (kind_has_pfn(rec->kind)) {
-		p = mmlens_fmt_0x(p, rec->pfn);
+		p = row_0x(p, rec->pfn);
 		if (fmt->runs && pages > 1) {
 			p = mmlens_fmt_str(p, "..");
-			p = mmlens_fmt_0x(p, rec->pfn + pages - 1);
+			p = row_0x(p, rec->pfn + pages - 1);
 		}
 	} else {
 		p = mmlens_fmt_str(p, "swp ");
 		p = mmlens_fmt_u64(p, rec->swap_type);
 		*p++ = ':';
-		p = mmlens_fmt_0x(p, rec->swap_offset);
+		p = row_0x(p, rec->swap_offset);
 		if (fmt->runs && pages > 1) {
 			p = mmlens_fmt_str(p, "..");
-			p = mmlens_fmt_0x(p, rec->swap_offset + pages - 1);
+			p = row_0x(p, rec->swap_offset + pages - 1);
 		}
 	}
 	p = col(p, c, fmt->runs ? W_PFN_RUNS : W_PFN);
@@ -215,7 +279,7 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	p = pm ? fmt_pagemap(p, *pm) : mmlens_fmt_str(p, "-");
 	p = col(p, c, W_PAGEMAP);
 
-	/* The names take 2 * 768 bytes at most, MMLENS_ROW_MAX has room. */
+	/* The names take 2 * 768 bytes at most (+ 32 copied past), MMLENS_ROW_MAX has room. */
 	p = fmt_names(p, &fmt->entry_names, mmlens_entry_flag_names, rec->flags);
 	if (frame) {
 		p = mmlens_fmt_str(p, " | ");

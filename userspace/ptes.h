@@ -51,11 +51,18 @@ struct mmlens_names_cache {
 	struct mmlens_names_slot slot[1 << MMLENS_NAMES_SLOT_BITS];
 };
 
+/* The level, kind and size columns of a row, made once per level and kind. */
+struct mmlens_ptes_seg {
+	unsigned char len;	/* 0: not made yet */
+	char text[32];
+};
+
 /* How rows are printed. */
 struct mmlens_ptes_fmt {
 	bool module;		/* false: records made from pagemap */
 	bool runs;		/* records may hold several entries */
 	struct mmlens_names_cache entry_names, kpf_names;
+	struct mmlens_ptes_seg seg[2][8][8];	/* [module][level][kind] */
 };
 
 /* The header line of the table, into line; returns its length. */
