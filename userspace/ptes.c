@@ -212,21 +212,32 @@ static unsigned int names_slot(uint64_t flags)
 	return (flags * 0x9e3779b97f4a7c15ULL) >> (64 - MMLENS_NAMES_SLOT_BITS);
 }
 
-/* Appends the names of flags from table, through the cache. */
-static char *fmt_names(char *p, struct mmlens_names_cache *c,
-		       const struct mmlens_bit_name *table, uint64_t flags)
+/* Appends the end of rec's row (names of its flags, newline), through the cache. */
+static char *fmt_names(char *p, struct mmlens_names_cache *c, const struct mmlens_pte *rec)
 {
-	struct mmlens_names_slot *s = &c->slot[names_slot(flags)];
+	uint32_t frame_flags = rec->flags & MMLENS_F_HAS_FRAME ? rec->frame_flags : 0;
+	struct mmlens_names_slot *s;
+	char *n;
 	size_t i;
 
-	if (!s->valid || s->flags != flags) {
-		s->len = mmlens_flag_names(s->names, sizeof(s->names), table,
-					   flags, ',');
-		s->flags = flags;
+	s = &c->slot[names_slot(rec->flags | (uint64_t)frame_flags << 32)];
+	if (!s->valid || s->flags != rec->flags || s->frame_flags != frame_flags) {
+		/* Each takes 768 bytes at most, with its NUL. */
+		n = s->names + mmlens_flag_names(s->names, 768, mmlens_entry_flag_names,
+						 rec->flags, ',');
+		if (rec->flags & MMLENS_F_HAS_FRAME) {
+			n = mmlens_fmt_str(n, " | ");
+			n += mmlens_flag_names(n, 768, mmlens_kpf_names, frame_flags, ',');
+		}
+		*n++ = '\n';
+		s->len = n - s->names;
+		s->flags = rec->flags;
+		s->frame_flags = frame_flags;
 		s->valid = true;
 	}
 	/* Whole 32-byte pieces: no call. */
-	_Static_assert(sizeof(s->names) % 32 == 0, "names in whole pieces");
+	_Static_assert(sizeof(s->names) % 32 == 0 && sizeof(s->names) >= 2 * 768 + 3,
+		       "names in whole pieces");
 	for (i = 0; i < s->len; i += 32)
 		memcpy(p + i, s->names + i, 32);
 	return p + s->len;
@@ -279,13 +290,8 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	p = pm ? fmt_pagemap(p, *pm) : mmlens_fmt_str(p, "-");
 	p = col(p, c, W_PAGEMAP);
 
-	/* The names take 2 * 768 bytes at most (+ 32 copied past), MMLENS_ROW_MAX has room. */
-	p = fmt_names(p, &fmt->entry_names, mmlens_entry_flag_names, rec->flags);
-	if (frame) {
-		p = mmlens_fmt_str(p, " | ");
-		p = fmt_names(p, &fmt->kpf_names, mmlens_kpf_names, rec->frame_flags);
-	}
-	*p++ = '\n';
+	/* The names take 1568 bytes at most, with what is copied past: MMLENS_ROW_MAX has room. */
+	p = fmt_names(p, &fmt->names, rec);
 	return p - line;
 }
 
