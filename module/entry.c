@@ -357,6 +357,21 @@ int mmlens_emit_leaf(struct mmlens_walk *w, struct vm_area_struct *vma, unsigned
 }
 
 /*
+ * What the fast path worked out for the last entry and page it decoded:
+ * neighbouring entries mostly differ only in their frame number, and their
+ * pages only in their counts, so the flags are worked out again only when
+ * what they are made of changes.
+ */
+struct fast_memo {
+	u64 bits;		/* an entry's bits outside its frame number... */
+	u32 flags;		/* ...their entry_flags() */
+	u8 pkey;
+	unsigned long k;	/* page flags and the flag bits of the mapping... */
+	unsigned long mapping;
+	u32 kpf;		/* ...their KPF_* */
+};
+
+/*
  * The record of a present 4 KiB page of an order-0 folio (most of what a
  * dump of anonymous memory is made of), the fields the general path would
  * give it, with fewer loads and tests: raw is present, neither special (the
@@ -364,10 +379,11 @@ int mmlens_emit_leaf(struct mmlens_walk *w, struct vm_area_struct *vma, unsigned
  * written nothing that counts, for a page of a large folio.
  */
 static __always_inline bool small_page_record(struct mmlens_pte *rec, unsigned long va,
-					      u64 raw, unsigned long pfn)
+					      u64 raw, unsigned long pfn, u64 pfn_mask,
+					      struct fast_memo *m)
 {
 	struct page *page = pfn_to_page(pfn);
-	unsigned long k;
+	unsigned long k, mapping;
 	int mapcount;
 
 	/* A tail page, or the head of a large folio. */
@@ -377,23 +393,32 @@ static __always_inline bool small_page_record(struct mmlens_pte *rec, unsigned l
 	if (k & (1UL << PG_head))
 		return false;
 	mapcount = mmlens_small_page_mapcount(page);
+	mapping = (unsigned long)READ_ONCE(page->mapping) & PAGE_MAPPING_FLAGS;
 
+	/* entry_flags() reads nothing but the bits outside the frame number. */
+	if ((raw & ~pfn_mask) != m->bits) {
+		m->bits = raw & ~pfn_mask;
+		/* raw is present: saying so again lets entry_flags() drop its tests of it. */
+		m->flags = entry_flags(raw | _PAGE_PRESENT, MMLENS_LEVEL_PTE) | MMLENS_F_HAS_FRAME;
+		m->pkey = (raw & _PAGE_PKEY_MASK) >> _PAGE_BIT_PKEY_BIT0;
+	}
+	if (k != m->k || mapping != m->mapping) {
+		m->k = k;
+		m->mapping = mapping;
+		m->kpf = kpf_of_flags(k) | kpf_of_mapping(mapping);
+	}
 	rec->va = va;
 	rec->entry = raw;
 	rec->pfn = pfn;
-	/* raw is present: saying so again lets entry_flags() drop its tests of it. */
-	rec->flags = entry_flags(raw | _PAGE_PRESENT, MMLENS_LEVEL_PTE) | MMLENS_F_HAS_FRAME |
-		     (mapcount == 1 ? MMLENS_F_EXCLUSIVE : 0);
-	rec->frame_flags = kpf_of_flags(k) |
-			   kpf_of_mapping((unsigned long)READ_ONCE(page->mapping)) |
-			   (mapcount > 0 ? 1U << KPF_MMAP : 0);
+	rec->flags = m->flags | (mapcount == 1 ? MMLENS_F_EXCLUSIVE : 0);
+	rec->frame_flags = m->kpf | (mapcount > 0 ? 1U << KPF_MMAP : 0);
 	rec->nr = 1;
 	rec->refcount = page_ref_count(page);
 	rec->mapcount = mapcount;
 	rec->level = MMLENS_LEVEL_PTE;
 	rec->kind = MMLENS_KIND_PRESENT;
 	rec->swap_type = 0;
-	rec->pkey = (raw & _PAGE_PKEY_MASK) >> _PAGE_BIT_PKEY_BIT0;
+	rec->pkey = m->pkey;
 	return true;
 }
 
@@ -410,6 +435,8 @@ static int emit_ptes_fast(struct mmlens_walk *w, struct vm_area_struct *vma, pte
 	struct mmlens_pte *recs = w->recs;
 	unsigned int n = w->n, cap = w->cap;
 	unsigned long valid_sub = ULONG_MAX;
+	/* Bits no present entry has, and page flags of no order-0 folio (PG_head). */
+	struct fast_memo m = { .bits = 0, .k = ULONG_MAX };
 	/* pte_pfn() of a present entry, with the physical mask read once. */
 	u64 pfn_mask = PTE_PFN_MASK;
 	int ret = 0;
@@ -426,7 +453,7 @@ static int emit_ptes_fast(struct mmlens_walk *w, struct vm_area_struct *vma, pte
 			if (pfn >> PFN_SUBSECTION_SHIFT != valid_sub && pfn_valid(pfn))
 				valid_sub = pfn >> PFN_SUBSECTION_SHIFT;
 			if (pfn >> PFN_SUBSECTION_SHIFT == valid_sub &&
-			    small_page_record(&recs[n], addr, raw, pfn)) {
+			    small_page_record(&recs[n], addr, raw, pfn, pfn_mask, &m)) {
 				n++;
 				continue;
 			}
