@@ -75,6 +75,21 @@ static inline unsigned int mmlens_page_mapcount(struct folio *folio, struct page
 #endif
 }
 
+/*
+ * mmlens_page_mapcount() of a page known to be an order-0 folio, without
+ * looking at the folio again.
+ */
+static inline int mmlens_small_page_mapcount(struct page *page)
+{
+	int mapcount = atomic_read(&page->_mapcount) + 1;
+
+#if MMLENS_NEW_MM
+	if (page_mapcount_is_type(mapcount))
+		mapcount = 0;
+#endif
+	return mapcount;
+}
+
 /* Mappings of the whole folio (folio_mapcount() is not exported on 6.1). */
 static inline unsigned int mmlens_folio_mapcount(struct folio *folio)
 {

@@ -11,88 +11,13 @@
 #include "walk.h"
 
 /*
- * Records are decoded straight into the message being built: the walker
- * writes each leaf into the next free slot, or into spare once the message
- * is full (that leaf then starts the next message).
+ * Walk from st->next into one message; returns how many records it holds.
+ * Records are decoded straight into the message being built.
  */
-struct pte_batch {
-	struct mmlens_pte *recs;
-	unsigned int n, cap;
-	bool runs;
-	struct mmlens_pte spare;
-};
-
-static u64 pages_of(const struct mmlens_pte *rec)
-{
-	return 1ULL << (rec->page_shift - PAGE_SHIFT);
-}
-
-/* Flags a record takes from its frame: a run has those of its first page. */
-#define FRAME_FLAGS (MMLENS_F_HAS_FRAME | MMLENS_F_EXCLUSIVE)
-
-/* Does rec continue the run last ends with (same kind of entry, next frame)? */
-static bool continues_run(const struct mmlens_pte *last, const struct mmlens_pte *rec)
-{
-	u64 span = (u64)last->nr * pages_of(last);
-
-	if (last->level != rec->level || last->kind != rec->kind ||
-	    ((last->flags ^ rec->flags) & ~FRAME_FLAGS) ||
-	    last->pkey != rec->pkey || last->va + (span << PAGE_SHIFT) != rec->va)
-		return false;
-	switch (rec->kind) {
-	case MMLENS_KIND_PRESENT:
-	case MMLENS_KIND_PROT_NONE:
-	case MMLENS_KIND_MIGRATION:
-		return last->pfn + span == rec->pfn;
-	case MMLENS_KIND_SWAP:
-		return last->swap_type == rec->swap_type && last->swap_offset + span == rec->swap_offset;
-	default:
-		return false;
-	}
-}
-
-/* Only the first page of a run needs its frame read. */
-static bool starts_record(struct mmlens_walk *w, const struct mmlens_pte *rec)
-{
-	struct pte_batch *b = w->priv;
-
-	return !(b->runs && b->n && continues_run(&b->recs[b->n - 1], rec));
-}
-
-static int collect(struct mmlens_walk *w, const struct mmlens_pte *rec)
-{
-	struct pte_batch *b = w->priv;
-
-	if (b->runs && b->n && continues_run(&b->recs[b->n - 1], rec))
-		b->recs[b->n - 1].nr++;
-	else if (b->n == b->cap)
-		return MMLENS_WALK_STOP;
-	else
-		b->n++;		/* rec is &b->recs[b->n] already */
-	w->rec = b->n < b->cap ? &b->recs[b->n] : &b->spare;
-	/*
-	 * The next frame with exactly these bits continues a run of present
-	 * 4 KiB pages whatever it decodes to: let the walker skip decoding it.
-	 */
-	if (b->runs && rec->kind == MMLENS_KIND_PRESENT && rec->level == MMLENS_LEVEL_PTE) {
-		w->run_entry = rec->entry + PAGE_SIZE;
-		w->run_va = rec->va + PAGE_SIZE;
-		w->run_nr = &b->recs[b->n - 1].nr;
-	} else {
-		w->run_entry = 0;
-	}
-	return 0;
-}
-
-/* Walk from st->next into one message; returns how many records it holds. */
 static int pte_fill(struct sk_buff *skb, struct netlink_callback *cb,
 		    struct mmlens_dump_state *st, struct mm_struct *mm)
 {
-	struct pte_batch batch = { .runs = st->runs };
-	struct mmlens_walk w = {
-		.mm = mm, .leaf = collect, .frames = true, .want_frame = starts_record,
-		.priv = &batch,
-	};
+	struct mmlens_walk w = { .mm = mm, .frames = true, .runs = st->runs };
 	struct nlattr *attr;
 	void *hdr;
 	int room, ret;
@@ -105,33 +30,32 @@ static int pte_fill(struct sk_buff *skb, struct netlink_callback *cb,
 
 	/* Reserve all the room left (less alignment padding), trim it after the walk. */
 	room = skb_tailroom(skb) - nla_total_size_64bit(0) - NLA_ALIGNTO;
-	batch.cap = room > 0 ? room / sizeof(struct mmlens_pte) : 0;
-	if (!batch.cap) {
+	w.cap = room > 0 ? room / sizeof(struct mmlens_pte) : 0;
+	if (!w.cap) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
-	attr = nla_reserve_64bit(skb, MMLENS_A_PTE_RECORDS, batch.cap * sizeof(struct mmlens_pte),
+	attr = nla_reserve_64bit(skb, MMLENS_A_PTE_RECORDS, w.cap * sizeof(struct mmlens_pte),
 				 MMLENS_A_PTE_PAD);
 	if (!attr) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
-	batch.recs = nla_data(attr);
-	w.rec = batch.recs;
+	w.recs = nla_data(attr);
 
 	ret = mmlens_walk_range(&w, st->next, st->end);
-	if (ret < 0 || !batch.n) {
+	if (ret < 0 || !w.n) {
 		genlmsg_cancel(skb, hdr);
 		if (ret < 0)
 			return ret;
 	} else {
-		attr->nla_len = nla_attr_size(batch.n * sizeof(struct mmlens_pte));
-		skb_trim(skb, (unsigned char *)nla_data(attr) + batch.n * sizeof(struct mmlens_pte) -
+		attr->nla_len = nla_attr_size(w.n * sizeof(struct mmlens_pte));
+		skb_trim(skb, (unsigned char *)nla_data(attr) + w.n * sizeof(struct mmlens_pte) -
 			      skb->data);
 		genlmsg_end(skb, hdr);
 	}
-	st->next = ret == MMLENS_WALK_STOP ? w.next : st->end;
-	return batch.n;
+	st->next = ret == MMLENS_WALK_FULL ? w.next : st->end;
+	return w.n;
 }
 
 int mmlens_nl_get_pte_dumpit(struct sk_buff *skb, struct netlink_callback *cb)

@@ -40,7 +40,7 @@ static bool maps_frame(const struct mmlens_pte *leaf)
 static int put_leaf(struct sk_buff *msg, const struct mmlens_translation *t, u64 va)
 {
 	const struct mmlens_pte *leaf = &t->leaf;
-	u64 size = 1ULL << leaf->page_shift;
+	u64 size = mmlens_level_pages(leaf->level) << PAGE_SHIFT;
 
 	if (nla_put_u32(msg, MMLENS_A_WALK_LEAF_LEVEL, leaf->level) ||
 	    nla_put_u32(msg, MMLENS_A_WALK_KIND, leaf->kind) ||
@@ -58,7 +58,7 @@ static int put_leaf(struct sk_buff *msg, const struct mmlens_translation *t, u64
 		return -EMSGSIZE;
 	if (!maps_frame(leaf) &&
 	    (nla_put_u32(msg, MMLENS_A_WALK_SWAP_TYPE, leaf->swap_type) ||
-	     put_u64(msg, MMLENS_A_WALK_SWAP_OFFSET, leaf->swap_offset)))
+	     put_u64(msg, MMLENS_A_WALK_SWAP_OFFSET, t->swap_offset)))
 		return -EMSGSIZE;
 	if (leaf->kind == MMLENS_KIND_MIGRATION || leaf->kind == MMLENS_KIND_DEVICE ||
 	    leaf->kind == MMLENS_KIND_HWPOISON)

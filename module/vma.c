@@ -16,17 +16,18 @@
 
 struct vma_counts {
 	u64 resident, swapped, pmd_leaves, pud_leaves;
-	struct mmlens_pte rec;	/* where the walk decodes each leaf */
 };
+
+/* Records the walk fills at a time (run records: usually a VMA's all). */
+#define VMA_RECS (PAGE_SIZE / sizeof(struct mmlens_pte))
 
 /*
  * Resident counts every present entry (PROT_NONE and migration ones too, as
  * smaps does, but also the shared zero page, which smaps leaves out).
  */
-static int count_leaf(struct mmlens_walk *w, const struct mmlens_pte *rec)
+static void count_record(struct vma_counts *c, const struct mmlens_pte *rec)
 {
-	struct vma_counts *c = w->priv;
-	u64 pages = 1ULL << (rec->page_shift - PAGE_SHIFT);
+	u64 pages = rec->nr * mmlens_level_pages(rec->level);
 
 	switch (rec->kind) {
 	case MMLENS_KIND_PRESENT:
@@ -39,9 +40,30 @@ static int count_leaf(struct mmlens_walk *w, const struct mmlens_pte *rec)
 		break;
 	}
 	if (rec->level == MMLENS_LEVEL_PMD)
-		c->pmd_leaves++;
+		c->pmd_leaves += rec->nr;
 	else if (rec->level == MMLENS_LEVEL_PUD)
-		c->pud_leaves++;
+		c->pud_leaves += rec->nr;
+}
+
+/* Walks vma into recs (VMA_RECS of them) as often as it takes. */
+static int count_vma(struct mm_struct *mm, struct vm_area_struct *vma, struct mmlens_pte *recs,
+		     struct vma_counts *c)
+{
+	struct mmlens_walk w = { .mm = mm, .recs = recs, .cap = VMA_RECS, .runs = true };
+	unsigned long from = vma->vm_start;
+	unsigned int i;
+	int ret;
+
+	do {
+		w.n = 0;
+		w.run_entry = 0;
+		ret = mmlens_walk_range(&w, from, vma->vm_end);
+		if (ret < 0)
+			return ret;
+		for (i = 0; i < w.n; i++)
+			count_record(c, &recs[i]);
+		from = w.next;
+	} while (ret == MMLENS_WALK_FULL);
 	return 0;
 }
 
@@ -113,14 +135,14 @@ static int vma_fill(struct sk_buff *msg, struct vm_area_struct *vma, const struc
 }
 
 static int vma_dump_one(struct sk_buff *skb, struct netlink_callback *cb,
-			struct mm_struct *mm, struct vm_area_struct *vma, char *pathbuf)
+			struct mm_struct *mm, struct vm_area_struct *vma, char *pathbuf,
+			struct mmlens_pte *recs)
 {
 	struct vma_counts counts = {};
-	struct mmlens_walk w = { .mm = mm, .leaf = count_leaf, .rec = &counts.rec, .priv = &counts };
 	void *hdr;
 	int err;
 
-	err = mmlens_walk_range(&w, vma->vm_start, vma->vm_end);
+	err = count_vma(mm, vma, recs, &counts);
 	if (err)
 		return err;
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
@@ -141,6 +163,7 @@ int mmlens_nl_get_vma_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct mmlens_dump_state *st = (void *)cb->ctx;
 	struct vm_area_struct *vma;
+	struct mmlens_pte *recs = NULL;
 	struct mmlens_target t;
 	char *pathbuf;
 	int err;
@@ -157,7 +180,8 @@ int mmlens_nl_get_vma_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	if (err)
 		return err;
 	pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!pathbuf) {
+	recs = kmalloc_array(VMA_RECS, sizeof(*recs), GFP_KERNEL);
+	if (!pathbuf || !recs) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -168,7 +192,7 @@ int mmlens_nl_get_vma_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 
 	for (vma = find_vma(t.mm, st->next); vma && vma->vm_start < st->end;
 	     vma = find_vma(t.mm, vma->vm_end)) {
-		err = vma_dump_one(skb, cb, t.mm, vma, pathbuf);
+		err = vma_dump_one(skb, cb, t.mm, vma, pathbuf, recs);
 		if (err)
 			break;
 		st->next = vma->vm_end;
@@ -183,6 +207,7 @@ int mmlens_nl_get_vma_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	else if (err == -EINTR)
 		NL_SET_ERR_MSG(cb->extack, "interrupted by a fatal signal");
 out:
+	kfree(recs);
 	kfree(pathbuf);
 	mmlens_target_put(&t);
 	return err ? err : skb->len;

@@ -24,6 +24,7 @@
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/swapops.h>
 
 #include "walk.h"
 
@@ -62,49 +63,17 @@ static void pte_unlock_unmap(spinlock_t *ptl)
 	rcu_read_unlock();
 }
 
-static int emit(struct mmlens_walk *w, struct vm_area_struct *vma, unsigned long va,
-		u64 raw, int level)
-{
-	struct mmlens_pte *rec = w->rec;
-	struct page *page;
-	int ret;
-
-	/* The caller holds the leaf's lock: its frame stays mapped while we look. */
-	mmlens_decode_leaf(va, raw, level, rec);
-	if (w->frames && (!w->want_frame || w->want_frame(w, rec)) &&
-	    mmlens_frame_page(vma, rec, va, &page))
-		mmlens_record_frame(rec, page);
-	ret = w->leaf(w, rec);
-	if (ret == MMLENS_WALK_STOP)
-		w->next = va;
-	return ret;
-}
-
 static int walk_ptes(struct mmlens_walk *w, struct vm_area_struct *vma, pmd_t *pmdp,
 		     unsigned long addr, unsigned long end)
 {
 	spinlock_t *ptl;
-	pte_t *start, *pte;
-	int ret = 0;
+	pte_t *start;
+	int ret;
 
 	start = pte_map_lock(w->mm, pmdp, addr, &ptl);
 	if (!start)
 		return -EAGAIN;
-	for (pte = start; addr < end; pte++, addr += PAGE_SIZE) {
-		pte_t val = ptep_get(pte);
-
-		if (w->run_entry && pte_val(val) == w->run_entry && addr == w->run_va) {
-			w->run_entry += PAGE_SIZE;
-			w->run_va += PAGE_SIZE;
-			(*w->run_nr)++;
-			continue;
-		}
-		if (pte_none(val))
-			continue;
-		ret = emit(w, vma, addr, pte_val(val), MMLENS_LEVEL_PTE);
-		if (ret)
-			break;
-	}
+	ret = mmlens_emit_ptes(w, vma, start, addr, end);
 	pte_unlock_unmap(ptl);
 	return ret;
 }
@@ -119,7 +88,7 @@ static int walk_pmd_leaf(struct mmlens_walk *w, struct vm_area_struct *vma, pmd_
 
 	*is_table = false;
 	if (pmd_leaf(pmd) || (!pmd_none(pmd) && !pmd_present(pmd)))
-		ret = emit(w, vma, addr & PMD_MASK, pmd_val(pmd), MMLENS_LEVEL_PMD);
+		ret = mmlens_emit_leaf(w, vma, addr & PMD_MASK, pmd_val(pmd), MMLENS_LEVEL_PMD);
 	else if (!pmd_none(pmd))
 		*is_table = true;	/* split while we waited for the lock */
 	spin_unlock(ptl);
@@ -182,7 +151,8 @@ static int walk_puds(struct mmlens_walk *w, struct vm_area_struct *vma, p4d_t *p
 			pud = READ_ONCE(*pudp);
 			ret = 0;
 			if (pud_leaf(pud) || (!pud_none(pud) && !pud_present(pud)))
-				ret = emit(w, vma, addr & PUD_MASK, pud_val(pud), MMLENS_LEVEL_PUD);
+				ret = mmlens_emit_leaf(w, vma, addr & PUD_MASK, pud_val(pud),
+						      MMLENS_LEVEL_PUD);
 			spin_unlock(ptl);
 			if (ret)
 				return ret;
@@ -246,9 +216,9 @@ static void unlock_shared_tables(struct address_space *mapping)
 }
 
 /*
- * Call w->leaf for every non-empty leaf entry of the VMAs in [start, end).
- * Returns 0 when done, MMLENS_WALK_STOP when w->leaf stopped it (w->next
- * says where to resume), or a negative errno.
+ * Records for every non-empty leaf entry of the VMAs in [start, end), from
+ * w->recs[w->n] on.  Returns 0 when done, MMLENS_WALK_FULL when w->recs
+ * filled up (w->next says where to resume), or a negative errno.
  */
 int mmlens_walk_range(struct mmlens_walk *w, unsigned long start, unsigned long end)
 {
@@ -291,6 +261,10 @@ static void translate_leaf(struct mmlens_translation *t, struct vm_area_struct *
 	struct page *page;
 
 	mmlens_decode_leaf(base, raw, level, &t->leaf);
+	/* A record keeps a PFN where it would keep the swap offset: ask again. */
+	if (t->leaf.kind != MMLENS_KIND_NONE && t->leaf.kind != MMLENS_KIND_PRESENT &&
+	    t->leaf.kind != MMLENS_KIND_PROT_NONE)
+		t->swap_offset = swp_offset(pte_to_swp_entry(__pte(raw)));
 	if (raw && mmlens_frame_page(vma, &t->leaf, va & PAGE_MASK, &page)) {
 		mmlens_record_frame(&t->leaf, page);
 		mmlens_frame_read(page, &t->frame);

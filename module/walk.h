@@ -33,46 +33,59 @@ struct mmlens_translation {
 	unsigned int nr_steps;
 	struct mmlens_level_step steps[5];
 	struct mmlens_pte leaf;		/* level/kind NONE when VA is not mapped */
+	u64 swap_offset;		/* of a non-present leaf, also one with a PFN */
 	bool has_frame;
 	struct mmlens_frame frame;	/* of the page VA lies in */
 };
 
-struct mmlens_walk;
 /*
- * Called for each non-empty leaf entry, in address order, under the lock that
- * keeps it stable.  Returns 0 to go on, MMLENS_WALK_STOP to stop before this
- * entry (the walk resumes at rec->va), or a negative errno.
+ * A walk decodes every non-empty leaf entry of a range into records, in
+ * address order, each under the lock that keeps it stable.  The records go
+ * straight into the consumer's array (a dump message): no callback and no
+ * copy per entry, which is what a dump of 4 KiB pages is made of.
  */
-typedef int (*mmlens_leaf_fn)(struct mmlens_walk *w, const struct mmlens_pte *rec);
-#define MMLENS_WALK_STOP 1
-
 struct mmlens_walk {
 	struct mm_struct *mm;
-	mmlens_leaf_fn leaf;
-	/* Where the next leaf is decoded (set by the consumer: no copies per entry). */
-	struct mmlens_pte *rec;
-	bool frames;		/* fill the frame fields of records... */
-	/* ...of those this approves (NULL: all); it sees rec without them */
-	bool (*want_frame)(struct mmlens_walk *w, const struct mmlens_pte *rec);
+	struct mmlens_pte *recs;
+	unsigned int n, cap;	/* records in recs, room for */
+	bool frames;		/* fill the frame fields */
+	bool runs;		/* merge runs (MMLENS_A_PTE_RUNS) */
+	unsigned long next;	/* where a walk that filled recs resumes */
 	/*
 	 * Run fast path: a PTE whose raw value is run_entry at address run_va
-	 * (the next frame with the very same bits) only bumps *run_nr, undecoded.
-	 * The consumer sets all three after each leaf; run_entry 0 turns it off.
+	 * (the next frame with the very same bits) only bumps the last
+	 * record's nr, undecoded; run_entry 0 turns it off.
 	 */
 	u64 run_entry;
 	unsigned long run_va;
-	u32 *run_nr;
-	void *priv;
-	unsigned long next;	/* where a stopped walk resumes */
 };
+/* mmlens_walk_range() stopped because recs is full. */
+#define MMLENS_WALK_FULL 1
 
-/* Entries and frames (entry.c). */
+/* Entries, frames and records (entry.c). */
 u64 mmlens_entry_flags(u64 raw, int level);
 void mmlens_decode_leaf(unsigned long va, u64 raw, int level, struct mmlens_pte *rec);
 bool mmlens_frame_page(struct vm_area_struct *vma, const struct mmlens_pte *rec,
 		       unsigned long va, struct page **pagep);
 void mmlens_frame_read(struct page *page, struct mmlens_frame *frame);
 void mmlens_record_frame(struct mmlens_pte *rec, struct page *page);
+int mmlens_emit_leaf(struct mmlens_walk *w, struct vm_area_struct *vma, unsigned long va,
+		     u64 raw, int level);
+int mmlens_emit_ptes(struct mmlens_walk *w, struct vm_area_struct *vma, pte_t *pte,
+		     unsigned long addr, unsigned long end);
+
+/* Pages of 4 KiB one entry of level maps. */
+static inline u64 mmlens_level_pages(int level)
+{
+	switch (level) {
+	case MMLENS_LEVEL_PUD:
+		return PUD_SIZE >> PAGE_SHIFT;
+	case MMLENS_LEVEL_PMD:
+		return PMD_SIZE >> PAGE_SHIFT;
+	default:
+		return 1;
+	}
+}
 
 /* Walks (walk.c); all with mmap_read_lock held on w->mm / mm. */
 int mmlens_walk_range(struct mmlens_walk *w, unsigned long start, unsigned long end);

@@ -113,8 +113,8 @@ static void expect_huge_leaf(struct __test_metadata *_metadata, struct mmlens_nl
 		ASSERT_EQ(1, v.nrec);
 		EXPECT_EQ((uint64_t)base, v.rec.va);
 		EXPECT_EQ(leaf_pfn, v.rec.pfn);
-		EXPECT_EQ((uint64_t)__builtin_ctzll(size), (uint64_t)v.rec.page_shift);
 		EXPECT_EQ((uint64_t)level, (uint64_t)v.rec.level);
+		EXPECT_EQ(size, mmt_level_size(v.rec.level));
 	}
 
 	/* A dump over the whole leaf has that one record. */

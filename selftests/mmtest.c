@@ -490,9 +490,9 @@ const struct mmlens_pte *mmt_ptes_find(const struct mmt_ptes *p, uint64_t va)
 
 	for (i = 0; i < p->n; i++) {
 		const struct mmlens_pte *r = &p->rec[i];
-		uint64_t size = (uint64_t)(r->nr ? r->nr : 1) << r->page_shift;
+		uint64_t size = (r->nr ? r->nr : 1) * mmt_level_size(r->level);
 
-		if (r->page_shift < 64 && va >= r->va && va - r->va < size)
+		if (va >= r->va && va - r->va < size)
 			return r;
 	}
 	return NULL;

@@ -239,6 +239,17 @@ bool mmt_kpf_ksm_unreliable(void);
 const char *mmt_kpf_str(uint64_t flags, char *buf, size_t size);
 const char *mmt_flags_str(uint64_t flags, char *buf, size_t size);
 
+/* Bytes mapped by a leaf at this level. */
+static inline uint64_t mmt_level_size(unsigned int level)
+{
+	switch (level) {
+	case MMLENS_LEVEL_PTE: return MMT_PAGE_SIZE;
+	case MMLENS_LEVEL_PMD: return MMT_PMD_SIZE;
+	case MMLENS_LEVEL_PUD: return MMT_PUD_SIZE;
+	default: return 0;
+	}
+}
+
 #ifdef __KSELFTEST_HARNESS_H
 /*
  * Checks used by many tests.  The module's view of one base page at va -- a
@@ -336,17 +347,6 @@ static inline void mmt_expect_kpf_matches(struct __test_metadata *_metadata, uin
 	EXPECT_EQ(0ULL, module & ~(KPFB(KPF_PGTABLE + 1) - 1) & ~before) {
 		TH_LOG("%s: pfn %#llx: module %s", what, (unsigned long long)pfn,
 		       mmt_kpf_str(module, b2, sizeof(b2)));
-	}
-}
-
-/* Bytes mapped by a leaf at this level. */
-static inline uint64_t mmt_level_size(unsigned int level)
-{
-	switch (level) {
-	case MMLENS_LEVEL_PTE: return MMT_PAGE_SIZE;
-	case MMLENS_LEVEL_PMD: return MMT_PMD_SIZE;
-	case MMLENS_LEVEL_PUD: return MMT_PUD_SIZE;
-	default: return 0;
 	}
 }
 
@@ -550,7 +550,6 @@ static inline void mmt_expect_record_matches_walk(struct __test_metadata *_metad
 	uint64_t size = mmt_level_size(WV(w, LEAF_LEVEL));
 	unsigned int kind = WV(w, KIND);
 	char b1[512], b2[512];
-	unsigned int i;
 
 	EXPECT_EQ(1U, r->nr);
 	EXPECT_EQ(WV(w, LEAF_LEVEL), (uint64_t)r->level);
@@ -558,10 +557,8 @@ static inline void mmt_expect_record_matches_walk(struct __test_metadata *_metad
 		TH_LOG("va %#llx: translate says %s, ptes %s", (unsigned long long)va,
 		       mmt_kind_name(WV(w, KIND)), mmt_kind_name(r->kind));
 	}
-	if (size) {
+	if (size)
 		EXPECT_EQ(va & ~(size - 1), r->va);
-		EXPECT_EQ((uint64_t)__builtin_ctzll(size), (uint64_t)r->page_shift);
-	}
 	EXPECT_EQ(WV(w, ENTRY), r->entry) {
 		TH_LOG("va %#llx", (unsigned long long)va);
 	}
@@ -571,8 +568,10 @@ static inline void mmt_expect_record_matches_walk(struct __test_metadata *_metad
 		       mmt_flags_str(r->flags, b2, sizeof(b2)));
 	}
 	if (kind == MMLENS_KIND_PRESENT || kind == MMLENS_KIND_PROT_NONE ||
-	    kind == MMLENS_KIND_MIGRATION) {
+	    kind == MMLENS_KIND_MIGRATION || kind == MMLENS_KIND_DEVICE)
 		EXPECT_EQ(WV(w, PFN), r->pfn);
+	if (kind == MMLENS_KIND_PRESENT || kind == MMLENS_KIND_PROT_NONE ||
+	    kind == MMLENS_KIND_MIGRATION) {
 		EXPECT_TRUE(r->flags & MMLENS_F_HAS_FRAME) {
 			TH_LOG("va %#llx: %s record without frame data", (unsigned long long)va,
 			       mmt_kind_name(kind));
@@ -581,12 +580,11 @@ static inline void mmt_expect_record_matches_walk(struct __test_metadata *_metad
 	if (kind == MMLENS_KIND_PRESENT && WHAS(w, PKEY))
 		EXPECT_EQ(WV(w, PKEY), (uint64_t)r->pkey);
 	if (kind == MMLENS_KIND_SWAP || kind == MMLENS_KIND_MIGRATION ||
-	    kind == MMLENS_KIND_MARKER || kind == MMLENS_KIND_DEVICE) {
+	    kind == MMLENS_KIND_MARKER || kind == MMLENS_KIND_DEVICE)
 		EXPECT_EQ(WV(w, SWAP_TYPE), (uint64_t)r->swap_type);
+	/* Entries with a frame keep it where the others keep their swap offset. */
+	if (kind == MMLENS_KIND_SWAP || kind == MMLENS_KIND_MARKER)
 		EXPECT_EQ(WV(w, SWAP_OFFSET), r->swap_offset);
-	}
-	for (i = 0; i < sizeof(r->reserved); i++)
-		EXPECT_EQ(0, r->reserved[i]);
 }
 
 /* Everything mmlens says about one address, next to what /proc says. */
@@ -661,7 +659,7 @@ static inline void mmt_view(struct __test_metadata *_metadata, struct mmlens_nl 
 					WV(&v->w, VMA_FLAGS), "translate");
 	if (v->nrec == 1)
 		mmt_expect_leaf_matches_pagemap(_metadata, va, v->pme, v->rec.kind, v->rec.flags,
-						v->rec.pfn, 1ULL << v->rec.page_shift,
+						v->rec.pfn, mmt_level_size(v->rec.level),
 						v->rec.swap_type, v->rec.swap_offset,
 						WV(&v->w, VMA_FLAGS), "ptes");
 

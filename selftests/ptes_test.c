@@ -42,7 +42,7 @@ FIXTURE_TEARDOWN(ptes)
 
 static uint64_t rec_pages(const struct mmlens_pte *r)
 {
-	return (uint64_t)r->nr << (r->page_shift - 12);
+	return r->nr * mmt_level_size(r->level) / MMT_PAGE_SIZE;
 }
 
 /*
@@ -54,20 +54,20 @@ static uint64_t expect_well_formed(struct __test_metadata *_metadata, const stru
 {
 	uint64_t pages = 0, prev_end = 0;
 	size_t i;
-	int j;
 
 	for (i = 0; i < p->n; i++) {
 		const struct mmlens_pte *r = &p->rec[i];
 		uint64_t size;
 
-		ASSERT_TRUE(r->page_shift == 12 || r->page_shift == 21 || r->page_shift == 30) {
-			TH_LOG("record %zu: page_shift %u", i, r->page_shift);
+		ASSERT_TRUE(r->level == MMLENS_LEVEL_PTE || r->level == MMLENS_LEVEL_PMD ||
+			    r->level == MMLENS_LEVEL_PUD) {
+			TH_LOG("record %zu: level %u", i, r->level);
 		}
 		ASSERT_GE(r->nr, 1U);
 		if (!runs)
 			EXPECT_EQ(1U, r->nr);
-		size = (uint64_t)r->nr << r->page_shift;
-		EXPECT_EQ(0ULL, r->va & ((1ULL << r->page_shift) - 1));
+		size = r->nr * mmt_level_size(r->level);
+		EXPECT_EQ(0ULL, r->va & (mmt_level_size(r->level) - 1));
 		EXPECT_GE(r->va, prev_end) {
 			TH_LOG("record %zu at %#llx overlaps or precedes the previous one (ends %#llx)",
 			       i, (unsigned long long)r->va, (unsigned long long)prev_end);
@@ -75,8 +75,6 @@ static uint64_t expect_well_formed(struct __test_metadata *_metadata, const stru
 		EXPECT_LT(r->va, end);
 		EXPECT_GT(r->va + size, start);
 		EXPECT_NE(MMLENS_KIND_NONE, r->kind);
-		for (j = 0; j < 7; j++)
-			EXPECT_EQ(0, r->reserved[j]);
 		prev_end = r->va + size;
 		pages += rec_pages(r);
 	}
@@ -91,7 +89,7 @@ static void covered(const struct mmt_ptes *p, uint64_t va, size_t npages, uint8_
 	memset(cov, 0, npages);
 	for (i = 0; i < p->n; i++) {
 		const struct mmlens_pte *r = &p->rec[i];
-		uint64_t a, e = r->va + ((uint64_t)r->nr << r->page_shift);
+		uint64_t a, e = r->va + r->nr * mmt_level_size(r->level);
 
 		for (a = r->va; a < e; a += MMT_PAGE_SIZE)
 			if (a >= va && a < va + npages * MMT_PAGE_SIZE)

@@ -34,7 +34,7 @@ PM_PRESENT = 1 << 63
 PM_PFN = (1 << 55) - 1
 KPF_MMAP, KPF_ANON, KPF_COMPOUND_HEAD = 11, 12, 15
 # struct mmlens_pte
-PTE = struct.Struct("<QQQQQQIIIBBBBB7x")
+PTE = struct.Struct("<QQQIIIIIBBBB")
 VM_READ, VM_WRITE, VM_EXEC, VM_MAYSHARE = 0x1, 0x2, 0x4, 0x80
 
 
@@ -204,11 +204,11 @@ def get_pte_dump_agrees_with_pagemap():
         recs += [PTE.unpack_from(raw, o) for o in range(0, len(raw), PTE.size)]
     check(len(recs) == 16, f"{len(recs)} records for 16 written pages")
     for i, r in enumerate(recs):
-        va, entry, pfn, swap_off, flags, kflags, nr, ref, mapc, level, kind, st, pkey, shift = r
+        va, entry, pfn, flags, kflags, nr, ref, mapc, level, kind, st, pkey = r
         check(va == base + i * PAGE, f"record {i} at {va:#x}")
         check(pfn == pmes[i] & PM_PFN, f"record {i}: pfn {pfn:#x} vs pagemap {pmes[i] & PM_PFN:#x}")
-        check(kind == 1 and level == 5 and shift == 12 and nr == 1,
-              f"record {i}: kind {kind} level {level} shift {shift} nr {nr}")
+        check(kind == 1 and level == 5 and nr == 1,
+              f"record {i}: kind {kind} level {level} nr {nr}")
         check(mapc == kpage("kpagecount", pfn), f"record {i}: mapcount {mapc}")
         check(kflags & (1 << KPF_ANON), f"record {i}: frame flags {kflags:#x}")
     m.close()

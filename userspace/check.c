@@ -22,14 +22,6 @@
 #include "names.h"
 #include "proc.h"
 
-uint64_t mmlens_pte_pages(const struct mmlens_pte *rec)
-{
-	unsigned int shift = rec->page_shift > MMLENS_PAGE_SHIFT &&
-			     rec->page_shift < 48 ? rec->page_shift : MMLENS_PAGE_SHIFT;
-
-	return (uint64_t)(rec->nr ? rec->nr : 1) << (shift - MMLENS_PAGE_SHIFT);
-}
-
 /* What pagemap should say for page number page of rec. */
 struct expect {
 	bool present, swapped, exclusive, soft_dirty;

@@ -10,6 +10,8 @@
 
 #include <linux/mmlens.h>
 
+#include "proc.h"
+
 /* What differs (bits of mmlens_pagemap_compare()'s result). */
 enum {
 	MMLENS_DIFF_PRESENT = 1 << 0,
@@ -21,8 +23,24 @@ enum {
 	MMLENS_DIFF_SOFT_DIRTY = 1 << 6,
 };
 
+/* log2 of the bytes one entry of rec maps, which its level tells (x86-64). */
+static inline unsigned int mmlens_pte_shift(const struct mmlens_pte *rec)
+{
+	switch (rec->level) {
+	case MMLENS_LEVEL_PUD:
+		return 30;
+	case MMLENS_LEVEL_PMD:
+		return 21;
+	default:
+		return MMLENS_PAGE_SHIFT;
+	}
+}
+
 /* Pages of 4 KiB that rec covers. */
-uint64_t mmlens_pte_pages(const struct mmlens_pte *rec);
+static inline uint64_t mmlens_pte_pages(const struct mmlens_pte *rec)
+{
+	return (uint64_t)(rec->nr ? rec->nr : 1) << (mmlens_pte_shift(rec) - MMLENS_PAGE_SHIFT);
+}
 
 /*
  * Compares 4 KiB page number page of rec (0 for the first) with its pagemap

@@ -7,7 +7,6 @@
  * formatters here are plain digit loops, and rows are gathered in a large
  * buffer that goes out in few write()s whatever stdout's buffering is.
  */
-#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -29,13 +28,6 @@ int mmlens_out_flush(struct mmlens_out *o)
 	return -o->error;
 }
 
-char *mmlens_out_room(struct mmlens_out *o, size_t len)
-{
-	if (len > sizeof(o->buf) - o->len)
-		mmlens_out_flush(o);
-	return o->buf + o->len;
-}
-
 void mmlens_out_write(struct mmlens_out *o, const char *s, size_t len)
 {
 	if (len > sizeof(o->buf) - o->len) {
@@ -51,29 +43,10 @@ void mmlens_out_write(struct mmlens_out *o, const char *s, size_t len)
 	o->len += len;
 }
 
-/*
- * The 8 hex digits of v as 8 ASCII bytes, most significant first in memory:
- * a dozen operations instead of a loop per digit.  Each nibble is spread to
- * a byte of its own, then '0' is added, and 'a' - '0' - 10 more to those
- * that are 10 or above.
- */
-static uint64_t hex8(uint32_t v)
-{
-	uint64_t x = v, ten;
-
-	x = (x | x << 16) & 0x0000ffff0000ffffULL;
-	x = (x | x << 8) & 0x00ff00ff00ff00ffULL;
-	x = (x | x << 4) & 0x0f0f0f0f0f0f0f0fULL;
-	ten = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
-	x += 0x3030303030303030ULL + ten * ('a' - '0' - 10);
-	/* Nibble i is in byte i by significance: the top one goes first. */
-	return htobe64(x);
-}
-
 char *mmlens_fmt_hex(char *p, uint64_t v, unsigned int width)
 {
 	unsigned int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
-	uint64_t digits[2] = { hex8(v >> 32), hex8(v) };
+	uint64_t digits[2] = { mmlens_hex8(v >> 32), mmlens_hex8(v) };
 
 	if (n < width) {
 		/* Zeros beyond the 16 digits a u64 has. */
@@ -93,24 +66,6 @@ char *mmlens_fmt_0x(char *p, uint64_t v)
 	*p++ = '0';
 	*p++ = 'x';
 	return mmlens_fmt_hex(p, v, 1);
-}
-
-char *mmlens_fmt_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	unsigned int n = 0;
-
-	/* Counts in tables are mostly single digits. */
-	if (v < 10) {
-		*p = '0' + v;
-		return p + 1;
-	}
-	do
-		tmp[n++] = '0' + v % 10;
-	while (v /= 10);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
 }
 
 char *mmlens_fmt_col(char *p, const char *start, size_t width)

@@ -6,6 +6,7 @@
 #ifndef MMLENS_FMT_H
 #define MMLENS_FMT_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,29 +27,71 @@ struct mmlens_out {
 
 void mmlens_out_init(struct mmlens_out *o, FILE *f);
 void mmlens_out_write(struct mmlens_out *o, const char *s, size_t len);
+/* Writes what is buffered; returns 0 or the first write error (-errno). */
+int mmlens_out_flush(struct mmlens_out *o);
 /*
  * Room for len bytes (at most the buffer's size) at the end of the buffer,
  * flushing first if need be: text formatted there directly is kept with
- * mmlens_out_commit(), without going through a copy.
+ * mmlens_out_commit(), without going through a copy.  Inline: it runs for
+ * every row.
  */
-char *mmlens_out_room(struct mmlens_out *o, size_t len);
+static inline char *mmlens_out_room(struct mmlens_out *o, size_t len)
+{
+	if (len > sizeof(o->buf) - o->len)
+		mmlens_out_flush(o);
+	return o->buf + o->len;
+}
 static inline void mmlens_out_commit(struct mmlens_out *o, size_t len)
 {
 	o->len += len;
 }
-/* Writes what is buffered; returns 0 or the first write error (-errno). */
-int mmlens_out_flush(struct mmlens_out *o);
 
 /*
  * Formatters write at p and return the end of what they wrote, without a
  * terminating NUL.
  */
 
+/*
+ * The 8 hex digits of v as 8 ASCII bytes, most significant first in memory:
+ * a dozen operations instead of a loop per digit.  Each nibble is spread to
+ * a byte of its own, then '0' is added, and 'a' - '0' - 10 more to those
+ * that are 10 or above.
+ */
+static inline uint64_t mmlens_hex8(uint32_t v)
+{
+	uint64_t x = v, ten;
+
+	x = (x | x << 16) & 0x0000ffff0000ffffULL;
+	x = (x | x << 8) & 0x00ff00ff00ff00ffULL;
+	x = (x | x << 4) & 0x0f0f0f0f0f0f0f0fULL;
+	ten = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+	x += 0x3030303030303030ULL + ten * ('a' - '0' - 10);
+	/* Nibble i is in byte i by significance: the top one goes first. */
+	return htobe64(x);
+}
+
 /* Lowercase hex without "0x", zero-padded to at least width digits. */
 char *mmlens_fmt_hex(char *p, uint64_t v, unsigned int width);
 /* "0x" and lowercase hex. */
 char *mmlens_fmt_0x(char *p, uint64_t v);
-char *mmlens_fmt_u64(char *p, uint64_t v);
+/* Decimal; inline, as table rows print a count or two each. */
+static inline char *mmlens_fmt_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	unsigned int n = 0;
+
+	/* Counts in tables are mostly single digits. */
+	if (v < 10) {
+		*p = '0' + v;
+		return p + 1;
+	}
+	do
+		tmp[n++] = '0' + v % 10;
+	while (v /= 10);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
 /* Inline, so that the length of a literal is known when compiling. */
 static inline char *mmlens_fmt_str(char *p, const char *s)
 {

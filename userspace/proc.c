@@ -19,24 +19,6 @@
 #include "names.h"
 #include "proc.h"
 
-void mmlens_pagemap_decode(uint64_t raw, struct mmlens_pagemap *pm)
-{
-	memset(pm, 0, sizeof(*pm));
-	pm->raw = raw;
-	pm->present = raw & MMLENS_PM_PRESENT;
-	pm->swapped = raw & MMLENS_PM_SWAP;
-	pm->file = raw & MMLENS_PM_FILE;
-	pm->uffd_wp = raw & MMLENS_PM_UFFD_WP;
-	pm->exclusive = raw & MMLENS_PM_EXCLUSIVE;
-	pm->soft_dirty = raw & MMLENS_PM_SOFT_DIRTY;
-	if (pm->present) {
-		pm->pfn = raw & MMLENS_PM_PFN_MASK;
-	} else if (pm->swapped) {
-		pm->swap_type = raw & ((1U << MMLENS_PM_SWAP_TYPE_BITS) - 1);
-		pm->swap_offset = (raw & MMLENS_PM_PFN_MASK) >> MMLENS_PM_SWAP_TYPE_BITS;
-	}
-}
-
 void mmlens_proc_path(char *buf, size_t size, pid_t pid, const char *name)
 {
 	snprintf(buf, size, "/proc/%d/%s", (int)pid, name);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* Documentation/admin-guide/mm/pagemap.rst */
@@ -39,7 +40,24 @@ struct mmlens_pagemap {
 	uint64_t swap_offset;	/* bits 5-54 if swapped */
 };
 
-void mmlens_pagemap_decode(uint64_t raw, struct mmlens_pagemap *pm);
+/* Inline: text rows decode one each. */
+static inline void mmlens_pagemap_decode(uint64_t raw, struct mmlens_pagemap *pm)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->raw = raw;
+	pm->present = raw & MMLENS_PM_PRESENT;
+	pm->swapped = raw & MMLENS_PM_SWAP;
+	pm->file = raw & MMLENS_PM_FILE;
+	pm->uffd_wp = raw & MMLENS_PM_UFFD_WP;
+	pm->exclusive = raw & MMLENS_PM_EXCLUSIVE;
+	pm->soft_dirty = raw & MMLENS_PM_SOFT_DIRTY;
+	if (pm->present) {
+		pm->pfn = raw & MMLENS_PM_PFN_MASK;
+	} else if (pm->swapped) {
+		pm->swap_type = raw & ((1U << MMLENS_PM_SWAP_TYPE_BITS) - 1);
+		pm->swap_offset = (raw & MMLENS_PM_PFN_MASK) >> MMLENS_PM_SWAP_TYPE_BITS;
+	}
+}
 
 /* One line of /proc/PID/maps. */
 struct mmlens_map {

@@ -106,6 +106,81 @@ size_t mmlens_pte_header(char *line, const struct mmlens_ptes_fmt *fmt)
 	return p - line;
 }
 
+/*
+ * Rows are made for speed: 1 GiB of base pages is 262144 of them, and a
+ * call costs more than the few stores most fields take (under emulation
+ * every call and return is an indirect jump).  So the formatters below are
+ * inline and copy fixed sizes, and some write up to 16 or 32 bytes past
+ * what they print: spaces, which rows are made of before their fields are
+ * written, or bytes that the rest of the row (or the next one) overwrites.
+ * Rows are written over as many spaces as the columns before the flag
+ * names can take (under 200 bytes), so that padding a column is only
+ * moving on.
+ */
+#define ROW_SPACES 256
+
+/* v in lowercase hex, at least width (at most 16) digits; writes 16 bytes. */
+static inline char *row_hex(char *p, uint64_t v, unsigned int width)
+{
+	unsigned int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+	uint64_t digits[4] = {
+		mmlens_hex8(v >> 32), mmlens_hex8(v),
+		0x2020202020202020ULL, 0x2020202020202020ULL,	/* spaces */
+	};
+
+	if (n < width)
+		n = width;
+	memcpy(p, (char *)digits + 16 - n, 16);
+	return p + n;
+}
+
+static inline char *row_0x(char *p, uint64_t v)
+{
+	*p++ = '0';
+	*p++ = 'x';
+	return row_hex(p, v, 1);
+}
+
+/* The end of the column that began at start: width at least, plus a space. */
+static char *col(char *p, char *start, size_t width)
+{
+	return (size_t)(p - start) < width ? start + width + 1 : p + 1;
+}
+
+/* The level, kind and size columns, made with the general formatters. */
+static size_t make_seg(char *text, const struct mmlens_ptes_fmt *fmt,
+		       const struct mmlens_pte *rec)
+{
+	char *p = text, *c;
+
+	memset(text, ' ', 32);
+	c = p; p = col(mmlens_fmt_str(p, fmt->module ? mmlens_level_name(rec->level) : "-"),
+		       c, W_LVL);
+	c = p; p = col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
+	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << mmlens_pte_shift(rec)), c, W_SIZE);
+	return p - text;
+}
+
+/* The level, kind and size columns, from the cache (32 bytes written). */
+static inline char *row_seg(char *p, struct mmlens_ptes_fmt *fmt, const struct mmlens_pte *rec)
+{
+	struct mmlens_ptes_seg *seg;
+	char text[32];
+	size_t len;
+
+	/* Values a newer module may send are made each time. */
+	if (rec->level >= 8 || rec->kind >= 8) {
+		len = make_seg(text, fmt, rec);
+		memcpy(p, text, 32);
+		return p + len;
+	}
+	seg = &fmt->seg[fmt->module][rec->level][rec->kind];
+	if (!seg->len)
+		seg->len = make_seg(seg->text, fmt, rec);
+	memcpy(p, seg->text, 32);
+	return p + seg->len;
+}
+
 /* "psfxdw" letters of a pagemap entry, then its frame or swap entry. */
 static char *fmt_pagemap(char *p, uint64_t raw)
 {
@@ -120,12 +195,12 @@ static char *fmt_pagemap(char *p, uint64_t raw)
 	*p++ = pm.uffd_wp ? 'w' : '-';
 	if (pm.present) {
 		*p++ = ' ';
-		p = mmlens_fmt_0x(p, pm.pfn);
+		p = row_0x(p, pm.pfn);
 	} else if (pm.swapped) {
 		*p++ = ' ';
 		p = mmlens_fmt_u64(p, pm.swap_type);
 		*p++ = ':';
-		p = mmlens_fmt_0x(p, pm.swap_offset);
+		p = row_0x(p, pm.swap_offset);
 	}
 	return p;
 }
@@ -137,32 +212,35 @@ static unsigned int names_slot(uint64_t flags)
 	return (flags * 0x9e3779b97f4a7c15ULL) >> (64 - MMLENS_NAMES_SLOT_BITS);
 }
 
-/* Appends the names of flags from table, through the cache. */
-static char *fmt_names(char *p, struct mmlens_names_cache *c,
-		       const struct mmlens_bit_name *table, uint64_t flags)
+/* Appends the end of rec's row (names of its flags, newline), through the cache. */
+static char *fmt_names(char *p, struct mmlens_names_cache *c, const struct mmlens_pte *rec)
 {
-	struct mmlens_names_slot *s = &c->slot[names_slot(flags)];
+	uint32_t frame_flags = rec->flags & MMLENS_F_HAS_FRAME ? rec->frame_flags : 0;
+	struct mmlens_names_slot *s;
+	char *n;
+	size_t i;
 
-	if (!s->valid || s->flags != flags) {
-		s->len = mmlens_flag_names(s->names, sizeof(s->names), table,
-					   flags, ',');
-		s->flags = flags;
+	s = &c->slot[names_slot(rec->flags | (uint64_t)frame_flags << 32)];
+	if (!s->valid || s->flags != rec->flags || s->frame_flags != frame_flags) {
+		/* Each takes 768 bytes at most, with its NUL. */
+		n = s->names + mmlens_flag_names(s->names, 768, mmlens_entry_flag_names,
+						 rec->flags, ',');
+		if (rec->flags & MMLENS_F_HAS_FRAME) {
+			n = mmlens_fmt_str(n, " | ");
+			n += mmlens_flag_names(n, 768, mmlens_kpf_names, frame_flags, ',');
+		}
+		*n++ = '\n';
+		s->len = n - s->names;
+		s->flags = rec->flags;
+		s->frame_flags = frame_flags;
 		s->valid = true;
 	}
-	memcpy(p, s->names, s->len);
+	/* Whole 32-byte pieces: no call. */
+	_Static_assert(sizeof(s->names) % 32 == 0 && sizeof(s->names) >= 2 * 768 + 3,
+		       "names in whole pieces");
+	for (i = 0; i < s->len; i += 32)
+		memcpy(p + i, s->names + i, 32);
 	return p + s->len;
-}
-
-/*
- * Rows are written over as many spaces as the columns before the flag names
- * can take (under 200 bytes), so that padding a column is only moving on.
- */
-#define ROW_SPACES 256
-
-/* The end of the column that began at start: width at least, plus a space. */
-static char *col(char *p, char *start, size_t width)
-{
-	return (size_t)(p - start) < width ? start + width + 1 : p + 1;
 }
 
 size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
@@ -173,34 +251,31 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	bool frame = rec->flags & MMLENS_F_HAS_FRAME;
 
 	memset(line, ' ', ROW_SPACES);
-	c = p; p = col(mmlens_fmt_hex(p, rec->va, W_VA), c, W_VA);
+	c = p; p = col(row_hex(p, rec->va, W_VA), c, W_VA);
 	if (fmt->runs) {
-		c = p; p = col(mmlens_fmt_hex(p, rec->va + page_bytes(rec), W_VA), c, W_VA);
+		c = p; p = col(row_hex(p, rec->va + page_bytes(rec), W_VA), c, W_VA);
 		c = p; p = col(mmlens_fmt_u64(p, rec->nr), c, W_NR);
 	}
-	c = p; p = col(mmlens_fmt_str(p, fmt->module ? mmlens_level_name(rec->level) : "-"),
-		       c, W_LVL);
-	c = p; p = col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
-	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << rec->page_shift), c, W_SIZE);
+	p = row_seg(p, fmt, rec);
 	c = p;
-	p = fmt->module ? mmlens_fmt_hex(p, rec->entry, W_ENTRY) : mmlens_fmt_str(p, "-");
+	p = fmt->module ? row_hex(p, rec->entry, W_ENTRY) : mmlens_fmt_str(p, "-");
 	p = col(p, c, W_ENTRY);
 
 	c = p;
 	if (kind_has_pfn(rec->kind)) {
-		p = mmlens_fmt_0x(p, rec->pfn);
+		p = row_0x(p, rec->pfn);
 		if (fmt->runs && pages > 1) {
 			p = mmlens_fmt_str(p, "..");
-			p = mmlens_fmt_0x(p, rec->pfn + pages - 1);
+			p = row_0x(p, rec->pfn + pages - 1);
 		}
 	} else {
 		p = mmlens_fmt_str(p, "swp ");
 		p = mmlens_fmt_u64(p, rec->swap_type);
 		*p++ = ':';
-		p = mmlens_fmt_0x(p, rec->swap_offset);
+		p = row_0x(p, rec->swap_offset);
 		if (fmt->runs && pages > 1) {
 			p = mmlens_fmt_str(p, "..");
-			p = mmlens_fmt_0x(p, rec->swap_offset + pages - 1);
+			p = row_0x(p, rec->swap_offset + pages - 1);
 		}
 	}
 	p = col(p, c, fmt->runs ? W_PFN_RUNS : W_PFN);
@@ -215,13 +290,8 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	p = pm ? fmt_pagemap(p, *pm) : mmlens_fmt_str(p, "-");
 	p = col(p, c, W_PAGEMAP);
 
-	/* The names take 2 * 768 bytes at most, MMLENS_ROW_MAX has room. */
-	p = fmt_names(p, &fmt->entry_names, mmlens_entry_flag_names, rec->flags);
-	if (frame) {
-		p = mmlens_fmt_str(p, " | ");
-		p = fmt_names(p, &fmt->kpf_names, mmlens_kpf_names, rec->frame_flags);
-	}
-	*p++ = '\n';
+	/* The names take 1568 bytes at most, with what is copied past: MMLENS_ROW_MAX has room. */
+	p = fmt_names(p, &fmt->names, rec);
 	return p - line;
 }
 
@@ -313,7 +383,7 @@ static struct json_object *pte_json(const struct mmlens_ptes_fmt *fmt,
 			    mmlens_json_null()) ||
 	    mmlens_json_add(obj, "pfn", kind_has_pfn(rec->kind) ?
 			    json_object_new_int64(rec->pfn) : mmlens_json_null()) ||
-	    mmlens_json_add(obj, "page_size", json_object_new_int64(1LL << rec->page_shift)) ||
+	    mmlens_json_add(obj, "page_size", json_object_new_int64(1LL << mmlens_pte_shift(rec))) ||
 	    mmlens_json_add(obj, "flags", json_names(&jc->entry, mmlens_entry_flag_names,
 						     rec->flags)) ||
 	    mmlens_json_add(obj, "swap", pte_swap_json(rec)) ||
@@ -505,8 +575,7 @@ static bool extends(const struct mmlens_pte *a, const struct mmlens_pte *b)
 	uint64_t pages = mmlens_pte_pages(a);
 
 	if (a->level != b->level || a->kind != b->kind || a->flags != b->flags ||
-	    a->page_shift != b->page_shift || a->swap_type != b->swap_type ||
-	    b->va != a->va + page_bytes(a))
+	    a->swap_type != b->swap_type || b->va != a->va + page_bytes(a))
 		return false;
 	if (kind_has_pfn(a->kind))
 		return b->pfn == a->pfn + pages;
@@ -638,7 +707,11 @@ static void add_kpage(struct mmlens_pte *recs, size_t n)
 			if ((ssize_t)(k - i) >= nf)
 				break;
 			recs[k].flags |= MMLENS_F_HAS_FRAME;
-			recs[k].frame_flags = flags[k - i];
+			/*
+			 * Records keep the flags below bit 32, all the module
+			 * reports; kpageflags' kernel-hacking bits are left out.
+			 */
+			recs[k].frame_flags = (uint32_t)flags[k - i];
 			recs[k].mapcount = (ssize_t)(k - i) < nc ? counts[k - i] : 0;
 		}
 	}
@@ -676,13 +749,12 @@ static int ptes_from_pagemap(int fd, uint64_t start, uint64_t end,
 			memset(&rec, 0, sizeof(rec));
 			rec.va = (idx + k) << MMLENS_PAGE_SHIFT;
 			rec.kind = pm.present ? MMLENS_KIND_PRESENT : MMLENS_KIND_SWAP;
-			rec.pfn = pm.pfn;
 			rec.swap_type = pm.swap_type;
-			rec.swap_offset = pm.swap_offset;
+			/* One place for both, as in the module's records. */
+			rec.pfn = pm.present ? pm.pfn : pm.swap_offset;
 			rec.flags = pagemap_flags(&pm);
 			rec.nr = 1;
 			rec.level = MMLENS_LEVEL_NONE;
-			rec.page_shift = MMLENS_PAGE_SHIFT;
 			ret = mmlens_ptes_add(ptes, &rec, sizeof(rec));
 		}
 	}

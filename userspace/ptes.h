@@ -34,28 +34,36 @@ void mmlens_ptes_free(struct mmlens_ptes *p);
 int mmlens_ptes_add(struct mmlens_ptes *p, const void *data, size_t len);
 
 /*
- * The names of flags words seen, by a hash of the word: a table has few
- * distinct ones, but neighbouring rows alternate between them (accessed,
- * dirty, exclusive, active...).
+ * The end of rows: the names of the entry's flags, " | " and the names of
+ * the frame's flags if it has some, and the newline; by a hash of the two
+ * flags words.  A table has few distinct pairs, but neighbouring rows
+ * alternate between them (accessed, dirty, exclusive, active...).
  */
 #define MMLENS_NAMES_SLOT_BITS 3
 
 struct mmlens_names_slot {
 	bool valid;
-	uint64_t flags;
+	uint32_t flags, frame_flags;
 	size_t len;
-	char names[768];
+	char names[1568];	/* 2 * 768 for the names, whole 32-byte pieces */
 };
 
 struct mmlens_names_cache {
 	struct mmlens_names_slot slot[1 << MMLENS_NAMES_SLOT_BITS];
 };
 
+/* The level, kind and size columns of a row, made once per level and kind. */
+struct mmlens_ptes_seg {
+	unsigned char len;	/* 0: not made yet */
+	char text[32];
+};
+
 /* How rows are printed. */
 struct mmlens_ptes_fmt {
 	bool module;		/* false: records made from pagemap */
 	bool runs;		/* records may hold several entries */
-	struct mmlens_names_cache entry_names, kpf_names;
+	struct mmlens_names_cache names;
+	struct mmlens_ptes_seg seg[2][8][8];	/* [module][level][kind] */
 };
 
 /* The header line of the table, into line; returns its length. */

@@ -193,15 +193,17 @@ bool mmlens_walk_to_pte(const struct mmlens_walk *w, struct mmlens_pte *rec)
 		return false;
 	rec->va = w->va & ~(w->page_size - 1);
 	rec->entry = w->entry;
-	rec->pfn = w->pfn;
-	rec->swap_offset = w->swap_offset;
+	/* One place for both, as in the module's records. */
+	if (w->has_pfn)
+		rec->pfn = w->pfn;
+	else
+		rec->swap_offset = w->swap_offset;
 	rec->flags = w->flags;
 	rec->nr = 1;
 	rec->level = w->leaf_level;
 	rec->kind = w->kind;
 	rec->swap_type = w->swap_type;
 	rec->pkey = w->pkey;
-	rec->page_shift = __builtin_ctzll(w->page_size);
 	if (w->has_frame) {
 		rec->frame_flags = w->frame.flags;
 		rec->refcount = w->frame.refcount;

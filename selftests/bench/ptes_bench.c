@@ -62,7 +62,8 @@ static int count_records(struct nl_msg *msg, void *arg)
 	rec = nla_data(tb[MMLENS_A_PTE_RECORDS]);
 	n = nla_len(tb[MMLENS_A_PTE_RECORDS]) / sizeof(*rec);
 	for (i = 0; i < n; i++)
-		*pages += (unsigned long)rec[i].nr << (rec[i].page_shift - 12);
+		*pages += (unsigned long)rec[i].nr << (rec[i].level == MMLENS_LEVEL_PUD ? 18 :
+						       rec[i].level == MMLENS_LEVEL_PMD ? 9 : 0);
 	return 0;
 }
 

@@ -1330,13 +1330,13 @@ static void test_walk_parse(void)
 	CHECK(w.has_frame && w.frame.refcount == 2 && w.frame.mapcount == 1);
 	CHECK(w.has_vma && w.vma_flags == 0x100173 && !w.has_swap);
 	CHECK(mmlens_walk_to_pte(&w, &rec));
-	CHECK(rec.va == 0x7ffd5c3a1000ULL && rec.page_shift == 12 && rec.nr == 1);
+	CHECK(rec.va == 0x7ffd5c3a1000ULL && mmlens_pte_shift(&rec) == 12 && rec.nr == 1);
 	CHECK(rec.pfn == 0x56789 && rec.mapcount == 1 && rec.refcount == 2);
 
 	CHECK(parse_walk(WALK_HUGE, 0, &w) == 0);
 	CHECK(w.page_size == 2 << 20 && w.leaf_level == MMLENS_LEVEL_PMD);
 	CHECK(mmlens_walk_to_pte(&w, &rec) && rec.va == 0x7ffd5c200000ULL);
-	CHECK(rec.page_shift == 21);
+	CHECK(rec.level == MMLENS_LEVEL_PMD && mmlens_pte_shift(&rec) == 21);
 
 	CHECK(parse_walk(WALK_EMPTY_PUD, 0, &w) == 0);
 	CHECK(w.kind == MMLENS_KIND_NONE && w.nr_levels == 3);
@@ -1346,6 +1346,7 @@ static void test_walk_parse(void)
 
 	CHECK(parse_walk(WALK_SWAP, 0, &w) == 0);
 	CHECK(w.has_swap && w.swap_type == 1 && w.swap_offset == 0x51a && !w.has_pfn);
+	CHECK(mmlens_walk_to_pte(&w, &rec) && rec.swap_type == 1 && rec.swap_offset == 0x51a);
 
 	CHECK(parse_walk(WALK_NO_KIND, 0, &w) == -EBADMSG);
 	CHECK(parse_walk(WALK_SIX_LEVELS, 0, &w) == -EBADMSG);
@@ -1638,7 +1639,7 @@ static struct mmlens_pte pte(uint64_t va, unsigned int kind, uint64_t pfn,
 		.va = va, .pfn = pfn, .flags = flags, .kind = kind, .nr = 1,
 		.level = shift == 12 ? MMLENS_LEVEL_PTE : shift == 21 ?
 			 MMLENS_LEVEL_PMD : MMLENS_LEVEL_PUD,
-		.page_shift = shift, .entry = (pfn << 12) | 0x867,
+		.entry = (pfn << 12) | 0x867,
 	};
 
 	return r;
@@ -1662,7 +1663,7 @@ static void test_ptes_add(void)
 	CHECK(mmlens_ptes_add(&p, buf + 4, sizeof(recs) - 1) == -EBADMSG);
 	CHECK(mmlens_ptes_add(&p, buf, 0) == 0 && p.n == 6);
 	mmlens_ptes_free(&p);
-	CHECK(sizeof(struct mmlens_pte) == 72);
+	CHECK(sizeof(struct mmlens_pte) == 48);
 }
 
 static void test_pte_rows(void)
@@ -1981,11 +1982,12 @@ static void test_pagemap_compare(void)
 	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | (0x40 << 5) | 1) ==
 	      MMLENS_DIFF_SOFT_DIRTY);
 
-	/* Migration entries: pagemap's offset is the frame alone. */
+	/* Migration entries: pagemap's offset is the frame, the record's pfn. */
 	r = pte(0x1000, MMLENS_KIND_MIGRATION, 0x777, 0, 12);
 	r.swap_type = 29;
-	r.swap_offset = 0x777 | (1ULL << 45);
 	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | (0x777 << 5) | 29) == 0);
+	CHECK(mmlens_pagemap_compare(&r, 0, 0, S | (0x778 << 5) | 29) ==
+	      MMLENS_DIFF_SWAP_OFFSET);
 
 	/* hugetlb: no soft-dirty of its own, nothing for non-present entries. */
 	r = pte(0x200000, MMLENS_KIND_PRESENT, 0x200, MMLENS_F_PRESENT | MMLENS_F_SOFT_DIRTY, 21);

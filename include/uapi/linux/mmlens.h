@@ -313,8 +313,10 @@
  * namespace sees them (events go to listeners of any PID namespace).
  *
  * A client compares MMLENS_A_STATUS_ABI_VERSION with the MMLENS_ABI_VERSION
- * it was built with; the ABI only grows by appending commands and attributes,
- * and MMLENS_ABI_VERSION changes when it does.
+ * it was built with; the ABI grows by appending commands and attributes, and
+ * MMLENS_ABI_VERSION changes when it does.  Version 3 also changed struct
+ * mmlens_pte (72 bytes before, 48 now): records of another version cannot be
+ * read.
  */
 
 #ifndef _UAPI_LINUX_MMLENS_H
@@ -325,7 +327,7 @@
 #define MMLENS_GENL_NAME "mmlens"
 #define MMLENS_GENL_VERSION 1
 
-#define MMLENS_ABI_VERSION 2
+#define MMLENS_ABI_VERSION 3
 
 /* The multicast group of live events. */
 #define MMLENS_MCGRP_EVENTS "events"
@@ -481,12 +483,16 @@ enum mmlens_vma_kind {
 
 /**
  * struct mmlens_pte - one leaf entry (or run of entries) of MMLENS_CMD_GET_PTE
- * @va: first virtual address the entry maps (aligned to its page size)
+ * @va: first virtual address the entry maps, aligned to the bytes one entry
+ *	maps, which @level tells: 4 KiB for a PTE, 2 MiB for a PMD, 1 GiB for
+ *	a PUD
  * @entry: raw entry value
- * @pfn: frame of a present, PROT_NONE, migration or device entry
- * @swap_offset: swap offset of a swap, migration, device or marker entry
+ * @pfn: frame of a present, PROT_NONE, migration, device or hwpoison entry
+ * @swap_offset: swap offset of a swap or marker entry (an entry has a frame
+ *	or a swap offset, never both: they share their place)
  * @flags: MMLENS_F_*
- * @frame_flags: KPF_* of the frame (if MMLENS_F_HAS_FRAME)
+ * @frame_flags: KPF_* of the frame (if MMLENS_F_HAS_FRAME); the flags mmlens
+ *	reports are all below bit 32
  * @nr: entries in this record (1 unless MMLENS_A_PTE_RUNS merged a run)
  * @refcount: folio reference count (if MMLENS_F_HAS_FRAME)
  * @mapcount: mappings of this page, as pagemap counts (if MMLENS_F_HAS_FRAME)
@@ -494,16 +500,18 @@ enum mmlens_vma_kind {
  * @kind: enum mmlens_entry_kind
  * @swap_type: swap type of a non-present entry
  * @pkey: protection key of a present entry
- * @page_shift: log2 of the bytes one entry maps (12, 21 or 30)
- * @reserved: zero
+ *
+ * 48 bytes, no padding: a dump of 4 KiB pages moves one per page.
  */
 struct mmlens_pte {
 	__u64 va;
 	__u64 entry;
-	__u64 pfn;
-	__u64 swap_offset;
-	__u64 flags;
-	__u64 frame_flags;
+	union {
+		__u64 pfn;
+		__u64 swap_offset;
+	};
+	__u32 flags;
+	__u32 frame_flags;
 	__u32 nr;
 	__u32 refcount;
 	__u32 mapcount;
@@ -511,8 +519,6 @@ struct mmlens_pte {
 	__u8 kind;
 	__u8 swap_type;
 	__u8 pkey;
-	__u8 page_shift;
-	__u8 reserved[7];
 };
 
 enum mmlens_status_attr {
