@@ -119,12 +119,10 @@ static void remove_owner(pid_t tgid, u32 portid)
 	spin_unlock(&watch_lock);
 }
 
-int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
+/* The process a WATCH_ADD or WATCH_DEL request names, from a caller allowed to ask. */
+static int watch_request_target(struct sk_buff *skb, struct genl_info *info,
+				struct mmlens_target *t)
 {
-	struct mmlens_watch_owner *o, *new_owner;
-	struct mmlens_watch *w, *new_watch;
-	struct mmlens_target t;
-	pid_t tgid;
 	int ret;
 
 	ret = mmlens_check_caller(skb, info->extack);
@@ -133,7 +131,18 @@ int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = mmlens_require(info->attrs, MMLENS_A_WATCH_PID, "missing pid attribute", info->extack);
 	if (ret)
 		return ret;
-	ret = mmlens_target_from_attr(info->attrs[MMLENS_A_WATCH_PID], &t, info->extack);
+	return mmlens_target_from_attr(info->attrs[MMLENS_A_WATCH_PID], t, info->extack);
+}
+
+int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mmlens_watch_owner *o, *new_owner;
+	struct mmlens_watch *w, *new_watch;
+	struct mmlens_target t;
+	pid_t tgid;
+	int ret;
+
+	ret = watch_request_target(skb, info, &t);
 	if (ret)
 		return ret;
 
@@ -194,13 +203,7 @@ int mmlens_nl_watch_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct mmlens_target t;
 	int ret;
 
-	ret = mmlens_check_caller(skb, info->extack);
-	if (ret)
-		return ret;
-	ret = mmlens_require(info->attrs, MMLENS_A_WATCH_PID, "missing pid attribute", info->extack);
-	if (ret)
-		return ret;
-	ret = mmlens_target_from_attr(info->attrs[MMLENS_A_WATCH_PID], &t, info->extack);
+	ret = watch_request_target(skb, info, &t);
 	if (ret)
 		return ret;
 	spin_lock(&watch_lock);

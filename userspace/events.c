@@ -409,16 +409,3 @@ struct json_object *mmlens_lost_json(int64_t pid, uint64_t lost, uint64_t delta)
 	}
 	return obj;
 }
-
-int mmlens_json_line(FILE *f, struct json_object *obj)
-{
-	const char *s;
-
-	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!s)
-		return -ENOMEM;
-	if (fprintf(f, "%s\n", s) < 0)
-		return -EIO;
-	return 0;
-}

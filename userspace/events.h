@@ -103,7 +103,5 @@ struct json_object *mmlens_lost_json(int64_t pid, uint64_t lost, uint64_t delta)
 size_t mmlens_lost_text(char *buf, size_t size, int64_t pid, uint64_t lost,
 			uint64_t delta);
 
-/* Prints obj as one line (JSON Lines).  Returns 0 or -errno. */
-int mmlens_json_line(FILE *f, struct json_object *obj);
 
 #endif /* MMLENS_EVENTS_H */

@@ -39,15 +39,23 @@ struct json_object *mmlens_json_hex(uint64_t val)
 	return json_object_new_string(buf);
 }
 
-int mmlens_json_print(FILE *f, struct json_object *obj)
+static int json_write(FILE *f, struct json_object *obj, int flags)
 {
-	const char *s;
+	const char *s = json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-					   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!s)
 		return -ENOMEM;
 	if (fprintf(f, "%s\n", s) < 0)
 		return -EIO;
 	return 0;
+}
+
+int mmlens_json_print(FILE *f, struct json_object *obj)
+{
+	return json_write(f, obj, JSON_C_TO_STRING_PRETTY);
+}
+
+int mmlens_json_line(FILE *f, struct json_object *obj)
+{
+	return json_write(f, obj, JSON_C_TO_STRING_PLAIN);
 }

@@ -32,5 +32,7 @@ struct json_object *mmlens_json_hex(uint64_t val);
 
 /* Prints obj, pretty, with a newline.  Returns 0 or -errno. */
 int mmlens_json_print(FILE *f, struct json_object *obj);
+/* Prints obj as one line (JSON Lines).  Returns 0 or -errno. */
+int mmlens_json_line(FILE *f, struct json_object *obj);
 
 #endif /* MMLENS_OUTPUT_H */
