@@ -83,8 +83,9 @@ void mmlens_probes_exit(void);
 u64 mmlens_armed_ns(void);
 
 /* Faults (fault.c) and TLB flushes (tlb.c), the probes themselves. */
-int mmlens_fault_probe_register(void);
-void mmlens_fault_probe_unregister(void);
+int mmlens_fault_probe_enable(void);
+void mmlens_fault_probe_disable(void);
+void mmlens_fault_probe_exit(void);
 void mmlens_tlb_flush(void *data, int reason, unsigned long pages);
 void mmlens_sched_switch(void *data, bool preempt, struct task_struct *prev,
 			 struct task_struct *next, unsigned int prev_state);

@@ -298,23 +298,44 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kretprobe probe;
+static struct kretprobe probe = {
+	.kp.symbol_name = "handle_mm_fault",
+	.entry_handler = fault_entry,
+	.handler = fault_return,
+	.data_size = sizeof(struct fault_ctx),
+	/* Faults sleep (I/O, locks): room for many in flight. */
+	.maxactive = 1024,
+};
+static bool registered;
 
-/* A kretprobe keeps state from its last registration: start from scratch each time. */
-int mmlens_fault_probe_register(void)
+/*
+ * Registered once, then enabled and disabled as watches come and go: a
+ * disabled kprobe has its breakpoint removed from the text, and toggling it
+ * never frees or reuses the kprobe while the kernel may still be patching
+ * its old site (unregister and register again did, and faulted through a
+ * stale breakpoint).  Callers serialize (arm_lock).
+ */
+int mmlens_fault_probe_enable(void)
 {
-	probe = (struct kretprobe) {
-		.kp.symbol_name = "handle_mm_fault",
-		.entry_handler = fault_entry,
-		.handler = fault_return,
-		.data_size = sizeof(struct fault_ctx),
-		/* Faults sleep (I/O, locks): room for many in flight. */
-		.maxactive = 1024,
-	};
-	return register_kretprobe(&probe);
+	int ret;
+
+	if (registered)
+		return enable_kretprobe(&probe);
+	ret = register_kretprobe(&probe);
+	registered = !ret;
+	return ret;
 }
 
-void mmlens_fault_probe_unregister(void)
+void mmlens_fault_probe_disable(void)
 {
-	unregister_kretprobe(&probe);
+	if (registered)
+		disable_kretprobe(&probe);
+}
+
+/* Module exit: nothing enables it again. */
+void mmlens_fault_probe_exit(void)
+{
+	if (registered)
+		unregister_kretprobe(&probe);
+	registered = false;
 }

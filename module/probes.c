@@ -63,8 +63,7 @@ static void disarm(void)
 	lockdep_assert_held(&arm_lock);
 	if (!armed)
 		return;
-	/* Faults in progress return through the kernel's trampoline, not here. */
-	mmlens_fault_probe_unregister();
+	mmlens_fault_probe_disable();
 	unregister_tracepoints();
 	armed_before_ns += ktime_get_ns() - armed_since_ns;
 	armed = false;
@@ -93,7 +92,7 @@ int mmlens_probes_arm(struct netlink_ext_ack *extack)
 		}
 		tp_probes[i].registered = true;
 	}
-	ret = mmlens_fault_probe_register();
+	ret = mmlens_fault_probe_enable();
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "cannot probe handle_mm_fault");
 		goto undo;
@@ -138,5 +137,7 @@ void mmlens_probes_exit(void)
 	cancel_work_sync(&disarm_work);
 	mutex_lock(&arm_lock);
 	disarm();
+	/* Faults in progress return through the kernel's trampoline, not here. */
+	mmlens_fault_probe_exit();
 	mutex_unlock(&arm_lock);
 }
