@@ -6,6 +6,11 @@
  *
  * Targets are child processes driven step by step over pipes, so that the
  * test knows exactly which pages each step touches.
+ *
+ * Not in the VM suite yet (the Makefile runs *_test.c only): arming and
+ * disarming the probes per test patched kernel text so often that QEMU TCG
+ * guests oopsed (int3 at handle_mm_fault, call to 0) or soft-locked in
+ * text_poke_bp; see the issue-4 note.  Build it by hand to work on that.
  */
 #define _GNU_SOURCE
 #include <errno.h>
