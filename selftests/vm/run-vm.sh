@@ -58,7 +58,15 @@ append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mml
 # A 1 GiB huge page can only be had reliably before memory fragments.
 [ "$mode" = test ] && append="$append hugepagesz=1G hugepages=1"
 
-qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu "$cpu" -smp 2 -m "$mem"
+# One TCG thread runs both vCPUs in turn.  With a thread per vCPU (QEMU 7.2),
+# a vCPU sometimes keeps executing kernel text another vCPU has just patched
+# (text_poke_bp: ftrace, static calls, kprobes), long after the patching CPU
+# synchronized every CPU: it hits a breakpoint that is no longer there and
+# oopses ("int3", or a kprobe single-stepped to address 0), or never answers
+# the sync IPI (soft lockup).  Arming and disarming the event probes 270 times
+# in a row crashed within 20 on each kernel with thread=multi, never with
+# thread=single.
+qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "$mem"
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
 	-nic none -no-reboot -display none
 	-virtfs local,path=/,mount_tag=hostroot,readonly=on,multidevs=remap,security_model=none
