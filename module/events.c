@@ -68,8 +68,15 @@ static int put_fault(struct sk_buff *skb, const struct mmlens_event *ev)
 	if (nla_put_u64_64bit(skb, MMLENS_A_EVENT_VA, ev->va, MMLENS_A_EVENT_PAD) ||
 	    nla_put_u32(skb, MMLENS_A_EVENT_ACCESS, ev->access) ||
 	    nla_put_u32(skb, MMLENS_A_EVENT_FAULT_FLAGS, ev->fault_flags) ||
-	    nla_put_u32(skb, MMLENS_A_EVENT_CLASS, ev->class) ||
-	    nla_put_u32(skb, MMLENS_A_EVENT_LEVEL, ev->level) ||
+	    nla_put_u32(skb, MMLENS_A_EVENT_CLASS, ev->class))
+		return -EMSGSIZE;
+	if (ev->signal &&
+	    (nla_put_u32(skb, MMLENS_A_EVENT_SIGNAL, ev->signal) ||
+	     nla_put_u32(skb, MMLENS_A_EVENT_SIGNAL_CODE, ev->signal_code)))
+		return -EMSGSIZE;
+	if (!ev->handled)
+		return 0;
+	if (nla_put_u32(skb, MMLENS_A_EVENT_LEVEL, ev->level) ||
 	    nla_put_u64_64bit(skb, MMLENS_A_EVENT_ENTRY_BEFORE, ev->entry_before,
 			      MMLENS_A_EVENT_PAD) ||
 	    nla_put_u64_64bit(skb, MMLENS_A_EVENT_ENTRY_AFTER, ev->entry_after,

@@ -10,6 +10,7 @@
 #include <linux/mmlens.h>
 #include <linux/types.h>
 
+struct kernel_siginfo;
 struct linux_binprm;
 struct netlink_ext_ack;
 struct task_struct;
@@ -50,11 +51,14 @@ struct mmlens_event {
 	u8 access;		/* enum mmlens_access */
 	u8 class;		/* enum mmlens_fault_class */
 	u8 level;		/* enum mmlens_level after the fault */
+	u8 signal;		/* SIGSEGV/SIGBUS it raised, or 0 */
+	bool handled;		/* by handle_mm_fault(): entries, result and duration known */
 	bool has_pfn_before, has_pfn_after, has_mapcount, followed;
 	u32 fault_flags;	/* MMLENS_FAULT_F_* */
 	u32 result;		/* vm_fault_t */
 	u32 mapcount_before;
 	u32 exit_code;
+	s32 signal_code;	/* its si_code */
 	pid_t pid, tid, child;
 	u64 va;
 	u64 entry_before, entry_after;
@@ -89,6 +93,8 @@ void mmlens_fault_probe_exit(void);
 void mmlens_tlb_flush(void *data, int reason, unsigned long pages);
 void mmlens_sched_switch(void *data, bool preempt, struct task_struct *prev,
 			 struct task_struct *next, unsigned int prev_state);
+void mmlens_fault_signal(void *data, int sig, struct kernel_siginfo *info,
+			 struct task_struct *task, int group, int result);
 
 /* The queue to the multicast group (events.c). */
 void mmlens_event_queue(struct mmlens_watch *w, struct mmlens_event *ev);

@@ -8,14 +8,20 @@
  *
  * Faults of unwatched processes cost one lookup: the entry handler declines
  * them, so no return probe is set up.
+ *
+ * User-mode faults that end in SIGSEGV or SIGBUS, most of which never reach
+ * handle_mm_fault(), are reported from the signal_generate tracepoint.
  */
 #include <linux/hugetlb.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/sched/signal.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
 #include <linux/userfaultfd_k.h>
+#include <asm/trap_pf.h>
+#include <asm/traps.h>
 
 #include "compat.h"
 #include "events.h"
@@ -251,6 +257,32 @@ static u32 origin_of(const struct fault_ctx *c)
 	return f;
 }
 
+/* Counts ev for the current process and queues it, if it is still watched. */
+static void report(struct mmlens_event *ev)
+{
+	struct mmlens_watch *w;
+
+	rcu_read_lock();
+	w = mmlens_watch_find(current->tgid);
+	if (w) {
+		atomic64_inc(&w->counters.faults[ev->class]);
+		atomic64_inc(&mmlens_global.faults[ev->class]);
+		mmlens_event_queue(w, ev);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * A user-mode fault that fails raises SIGSEGV or SIGBUS in the page fault
+ * handler (mm_fault_error()), reported then by mmlens_fault_signal().
+ */
+static bool raises_signal(const struct fault_ctx *c, vm_fault_t ret)
+{
+	return (c->flags & FAULT_FLAG_USER) &&
+	       (ret & (VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON |
+		       VM_FAULT_HWPOISON_LARGE));
+}
+
 static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct fault_ctx *c = (void *)ri->data;
@@ -262,16 +294,19 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 		.va = c->va,
 		.access = access_of(c->flags),
 		.fault_flags = origin_of(c),
+		.handled = true,
 		.result = ret,
 		.entry_before = c->before,
 		.ts_ns = c->start_ns,
 	};
-	struct mmlens_watch *w;
 	/* RETRY and COMPLETED dropped the lock that kept the tables: no reading after. */
 	bool after_known = !(ret & (VM_FAULT_RETRY | VM_FAULT_COMPLETED));
 	u8 level = c->level_before;
-	u64 after = after_known ? peek_leaf(c->mm, c->va, &level) : 0;
+	u64 after;
 
+	if (raises_signal(c, ret))
+		return 0;
+	after = after_known ? peek_leaf(c->mm, c->va, &level) : 0;
 	ev.duration_ns = ktime_get_ns() - c->start_ns;
 	ev.class = classify(c, ret, after, level, after_known);
 	ev.level = level;
@@ -286,16 +321,55 @@ static int fault_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	}
 	ev.has_mapcount = c->has_mapcount;
 	ev.mapcount_before = c->mapcount_before;
-
-	rcu_read_lock();
-	w = mmlens_watch_find(current->tgid);
-	if (w) {
-		atomic64_inc(&w->counters.faults[ev.class]);
-		atomic64_inc(&mmlens_global.faults[ev.class]);
-		mmlens_event_queue(w, &ev);
-	}
-	rcu_read_unlock();
+	report(&ev);
 	return 0;
+}
+
+/* The si_codes of the page fault handler's signals (arch/x86/mm/fault.c). */
+static bool page_fault_signal(int sig, int code)
+{
+	if (sig == SIGSEGV)
+		return code == SEGV_MAPERR || code == SEGV_ACCERR || code == SEGV_PKUERR;
+	return sig == SIGBUS && (code == BUS_ADRERR || code == BUS_MCEERR_AR);
+}
+
+/*
+ * The signal_generate tracepoint: a user-mode fault ends in SIGSEGV or
+ * SIGBUS.  Most such faults never reach handle_mm_fault() (no VMA at the
+ * address, or one that forbids the access); the rest return an error from
+ * it (raises_signal()).  The handler records the fault in current->thread
+ * (trap number, error code, address) just before it raises the signal, which
+ * tells these signals from any other with the same code.  Runs under the
+ * sighand lock with interrupts off: it only counts and queues.
+ */
+void mmlens_fault_signal(void *data, int sig, struct kernel_siginfo *info,
+			 struct task_struct *task, int group, int result)
+{
+	struct mmlens_event ev = {
+		.cmd = MMLENS_CMD_FAULT_NTF,
+		.class = MMLENS_FAULT_ERROR,
+		.fault_flags = MMLENS_FAULT_F_USER,
+	};
+	unsigned long va, error_code;
+
+	/* SEND_SIG_NOINFO and SEND_SIG_PRIV (0 and 1) stand for a siginfo of the sender. */
+	if ((sig != SIGSEGV && sig != SIGBUS) || task != current || info <= SEND_SIG_PRIV ||
+	    !page_fault_signal(sig, info->si_code) || current->thread.trap_nr != X86_TRAP_PF)
+		return;
+	va = (unsigned long)info->si_addr;
+	/* Only a fault's own signal names the address it recorded; none in the kernel half. */
+	if (va != current->thread.cr2 || va >= TASK_SIZE_MAX)
+		return;
+	error_code = current->thread.error_code;
+	ev.pid = current->tgid;
+	ev.tid = current->pid;
+	ev.va = va;
+	ev.access = error_code & X86_PF_INSTR ? MMLENS_ACCESS_EXEC :
+		    error_code & X86_PF_WRITE ? MMLENS_ACCESS_WRITE : MMLENS_ACCESS_READ;
+	ev.signal = sig;
+	ev.signal_code = info->si_code;
+	ev.ts_ns = ktime_get_ns();
+	report(&ev);
 }
 
 static struct kretprobe probe = {

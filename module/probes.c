@@ -2,7 +2,8 @@
 /*
  * The probes behind live events, armed only while something is watched:
  * a kretprobe on handle_mm_fault() (exported, not inlined) and the
- * tracepoints tlb_flush, sched_switch, sched_process_fork/exec/exit.
+ * tracepoints tlb_flush, sched_switch, sched_process_fork/exec/exit and
+ * signal_generate.
  *
  * Those tracepoints are not exported to modules as symbols, so they are
  * looked up by name with for_each_kernel_tracepoint(), the interface the
@@ -29,6 +30,7 @@ static struct tp_probe tp_probes[] = {
 	{ "sched_process_fork", mmlens_task_fork },
 	{ "sched_process_exec", mmlens_task_exec },
 	{ "sched_process_exit", mmlens_task_exit },
+	{ "signal_generate", mmlens_fault_signal },
 };
 
 static DEFINE_MUTEX(arm_lock);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE		/* sigabbrev_np() */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -111,17 +112,34 @@ static const struct nla_policy event_policy[MMLENS_A_EVENT_MAX + 1] = {
 	[MMLENS_A_EVENT_CHILD] = MMLENS_POLICY_U32,
 	[MMLENS_A_EVENT_FOLLOWED] = MMLENS_POLICY_FLAG,
 	[MMLENS_A_EVENT_EXIT_CODE] = MMLENS_POLICY_U32,
+	[MMLENS_A_EVENT_SIGNAL] = MMLENS_POLICY_U32,
+	[MMLENS_A_EVENT_SIGNAL_CODE] = MMLENS_POLICY_U32,
 };
 
 /* What each event always carries, beyond PID, TIMESTAMP_NS and LOST. */
 static const int fault_attrs[] = {
 	MMLENS_A_EVENT_TID, MMLENS_A_EVENT_VA, MMLENS_A_EVENT_ACCESS,
-	MMLENS_A_EVENT_FAULT_FLAGS, MMLENS_A_EVENT_CLASS, MMLENS_A_EVENT_LEVEL,
-	MMLENS_A_EVENT_ENTRY_BEFORE, MMLENS_A_EVENT_ENTRY_AFTER,
-	MMLENS_A_EVENT_RESULT, MMLENS_A_EVENT_DURATION_NS, 0,
+	MMLENS_A_EVENT_FAULT_FLAGS, MMLENS_A_EVENT_CLASS, 0,
 };
 static const int fork_attrs[] = { MMLENS_A_EVENT_TID, MMLENS_A_EVENT_CHILD, 0 };
 static const int exit_attrs[] = { MMLENS_A_EVENT_EXIT_CODE, 0 };
+
+/* What a fault carries together or not at all: those the core mm handled, a signal. */
+static const int handled_attrs[] = {
+	MMLENS_A_EVENT_LEVEL, MMLENS_A_EVENT_ENTRY_BEFORE, MMLENS_A_EVENT_ENTRY_AFTER,
+	MMLENS_A_EVENT_RESULT, MMLENS_A_EVENT_DURATION_NS, 0,
+};
+static const int signal_attrs[] = { MMLENS_A_EVENT_SIGNAL, MMLENS_A_EVENT_SIGNAL_CODE, 0 };
+
+/* 1 if all of attrs are in tb, 0 if none is, -1 if some are. */
+static int all_or_none(struct nlattr **tb, const int *attrs)
+{
+	int i, present = 0;
+
+	for (i = 0; attrs[i]; i++)
+		present += tb[attrs[i]] != NULL;
+	return present == i ? 1 : present ? -1 : 0;
+}
 
 static uint64_t get_u64(struct nlattr *attr)
 {
@@ -165,6 +183,8 @@ int mmlens_event_parse(const struct nlmsghdr *nlh, struct mmlens_event *ev)
 	for (i = 0; need[i]; i++)
 		if (!tb[need[i]])
 			return -EBADMSG;
+	if (all_or_none(tb, handled_attrs) < 0 || all_or_none(tb, signal_attrs) < 0)
+		return -EBADMSG;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->cmd = gnlh->cmd;
@@ -177,17 +197,20 @@ int mmlens_event_parse(const struct nlmsghdr *nlh, struct mmlens_event *ev)
 		ev->access = nla_get_u32(tb[MMLENS_A_EVENT_ACCESS]);
 		ev->fault_flags = nla_get_u32(tb[MMLENS_A_EVENT_FAULT_FLAGS]);
 		ev->class = nla_get_u32(tb[MMLENS_A_EVENT_CLASS]);
-		ev->level = nla_get_u32(tb[MMLENS_A_EVENT_LEVEL]);
-		ev->entry_before = nla_get_u64(tb[MMLENS_A_EVENT_ENTRY_BEFORE]);
-		ev->entry_after = nla_get_u64(tb[MMLENS_A_EVENT_ENTRY_AFTER]);
+		ev->handled = tb[MMLENS_A_EVENT_LEVEL];
+		ev->level = get_u32(tb[MMLENS_A_EVENT_LEVEL]);
+		ev->entry_before = get_u64(tb[MMLENS_A_EVENT_ENTRY_BEFORE]);
+		ev->entry_after = get_u64(tb[MMLENS_A_EVENT_ENTRY_AFTER]);
 		ev->has_pfn_before = tb[MMLENS_A_EVENT_PFN_BEFORE];
 		ev->pfn_before = get_u64(tb[MMLENS_A_EVENT_PFN_BEFORE]);
 		ev->has_pfn_after = tb[MMLENS_A_EVENT_PFN_AFTER];
 		ev->pfn_after = get_u64(tb[MMLENS_A_EVENT_PFN_AFTER]);
 		ev->has_mapcount = tb[MMLENS_A_EVENT_MAPCOUNT_BEFORE];
 		ev->mapcount_before = get_u32(tb[MMLENS_A_EVENT_MAPCOUNT_BEFORE]);
-		ev->result = nla_get_u32(tb[MMLENS_A_EVENT_RESULT]);
-		ev->duration_ns = nla_get_u64(tb[MMLENS_A_EVENT_DURATION_NS]);
+		ev->result = get_u32(tb[MMLENS_A_EVENT_RESULT]);
+		ev->duration_ns = get_u64(tb[MMLENS_A_EVENT_DURATION_NS]);
+		ev->signal = get_u32(tb[MMLENS_A_EVENT_SIGNAL]);
+		ev->signal_code = (int32_t)get_u32(tb[MMLENS_A_EVENT_SIGNAL_CODE]);
 	} else if (ev->cmd == MMLENS_CMD_FORK_NTF) {
 		ev->child = nla_get_u32(tb[MMLENS_A_EVENT_CHILD]);
 		ev->followed = tb[MMLENS_A_EVENT_FOLLOWED];
@@ -218,6 +241,34 @@ const char *mmlens_exit_text(char *buf, size_t size, uint32_t status)
 		snprintf(buf, size, "killed by signal %d%s", WTERMSIG(s),
 			 WCOREDUMP(s) ? " (core dumped)" : "");
 	return buf;
+}
+
+/* "SIGSEGV", or "signal 40" for one without a name. */
+static const char *signal_name(char *buf, size_t size, int sig)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, size, "SIG%s", abbrev);
+	else
+		snprintf(buf, size, "signal %d", sig);
+	return buf;
+}
+
+/* The si_codes of page fault signals; NULL for others. */
+static const char *signal_code_name(int sig, int code)
+{
+	if (sig == SIGSEGV && code == SEGV_MAPERR)
+		return "SEGV_MAPERR";
+	if (sig == SIGSEGV && code == SEGV_ACCERR)
+		return "SEGV_ACCERR";
+	if (sig == SIGSEGV && code == SEGV_PKUERR)
+		return "SEGV_PKUERR";
+	if (sig == SIGBUS && code == BUS_ADRERR)
+		return "BUS_ADRERR";
+	if (sig == SIGBUS && code == BUS_MCEERR_AR)
+		return "BUS_MCEERR_AR";
+	return NULL;
 }
 
 /* "0x1a2b3" or "-". */
@@ -268,20 +319,32 @@ size_t mmlens_event_text(char *buf, size_t size, const struct mmlens_event *ev,
 	default:
 		snprintf(who, sizeof(who), "%s %" PRIu32, child ? "child" : "pid",
 			 ev->pid);
-		n = snprintf(buf, size, "%-12s %-15s %-5s va 0x%-12" PRIx64
-			     "  pfn %s -> %s", who, mmlens_class_text(ev->class),
-			     mmlens_access_name(ev->access), ev->va,
-			     pfn_text(before, sizeof(before), ev->has_pfn_before,
-				      ev->pfn_before),
-			     pfn_text(after, sizeof(after), ev->has_pfn_after,
-				      ev->pfn_after));
+		n = snprintf(buf, size, "%-12s %-15s %-5s va 0x%-12" PRIx64, who,
+			     mmlens_class_text(ev->class),
+			     mmlens_access_name(ev->access), ev->va);
+		if (n >= 0 && (size_t)n < size && ev->handled)
+			n += snprintf(buf + n, size - n, "  pfn %s -> %s",
+				      pfn_text(before, sizeof(before), ev->has_pfn_before,
+					       ev->pfn_before),
+				      pfn_text(after, sizeof(after), ev->has_pfn_after,
+					       ev->pfn_after));
 		if (n >= 0 && (size_t)n < size && ev->has_mapcount)
 			n += snprintf(buf + n, size - n, "  mapcount %" PRIu32,
 				      ev->mapcount_before);
-		if (n >= 0 && (size_t)n < size)
+		if (n >= 0 && (size_t)n < size && ev->handled)
 			n += snprintf(buf + n, size - n, "  %" PRIu64 ".%01" PRIu64 " us",
 				      ev->duration_ns / 1000,
 				      ev->duration_ns % 1000 / 100);
+		if (n >= 0 && (size_t)n < size && ev->signal) {
+			const char *code = signal_code_name(ev->signal, ev->signal_code);
+
+			n += snprintf(buf + n, size - n, "  %s",
+				      signal_name(status, sizeof(status), ev->signal));
+			if (n >= 0 && (size_t)n < size)
+				n += code ? snprintf(buf + n, size - n, " (%s)", code) :
+					    snprintf(buf + n, size - n, " (code %" PRId32 ")",
+						     ev->signal_code);
+		}
 		if (n >= 0 && (size_t)n < size && ev->tid != ev->pid)
 			n += snprintf(buf + n, size - n, "  tid %" PRIu32, ev->tid);
 		if (n >= 0 && (size_t)n < size &&
@@ -317,17 +380,39 @@ static struct json_object *json_u64_or_null(bool has, uint64_t v)
 	return has ? json_object_new_int64((int64_t)v) : mmlens_json_null();
 }
 
+/* The signal a fault raised and its si_code: names, or null. */
+static int add_signal(struct json_object *obj, const struct mmlens_event *ev)
+{
+	const char *code = signal_code_name(ev->signal, ev->signal_code);
+	char name[32];
+
+	return mmlens_json_add(obj, "signal", !ev->signal ? mmlens_json_null() :
+			       json_object_new_string(signal_name(name, sizeof(name),
+								  ev->signal))) ||
+	       mmlens_json_add(obj, "signal_code", !ev->signal ? mmlens_json_null() :
+			       code ? json_object_new_string(code) :
+			       json_object_new_int(ev->signal_code));
+}
+
+/* What only faults the core mm handled have: null for the others. */
+static struct json_object *json_hex_or_null(bool has, uint64_t v)
+{
+	return has ? mmlens_json_hex(v) : mmlens_json_null();
+}
+
 static int add_fault(struct json_object *obj, const struct mmlens_event *ev)
 {
+	bool h = ev->handled;
+
 	return mmlens_json_add(obj, "va", mmlens_json_hex(ev->va)) ||
 	       mmlens_json_add(obj, "access",
 			       json_object_new_string(mmlens_access_name(ev->access))) ||
 	       mmlens_json_add(obj, "class",
 			       json_object_new_string(mmlens_class_name(ev->class))) ||
-	       mmlens_json_add(obj, "level",
+	       mmlens_json_add(obj, "level", !h ? mmlens_json_null() :
 			       json_object_new_string(mmlens_level_name(ev->level))) ||
-	       mmlens_json_add(obj, "entry_before", mmlens_json_hex(ev->entry_before)) ||
-	       mmlens_json_add(obj, "entry_after", mmlens_json_hex(ev->entry_after)) ||
+	       mmlens_json_add(obj, "entry_before", json_hex_or_null(h, ev->entry_before)) ||
+	       mmlens_json_add(obj, "entry_after", json_hex_or_null(h, ev->entry_after)) ||
 	       mmlens_json_add(obj, "old_pfn",
 			       json_u64_or_null(ev->has_pfn_before, ev->pfn_before)) ||
 	       mmlens_json_add(obj, "new_pfn",
@@ -335,10 +420,11 @@ static int add_fault(struct json_object *obj, const struct mmlens_event *ev)
 	       mmlens_json_add(obj, "mapcount_before",
 			       json_u64_or_null(ev->has_mapcount, ev->mapcount_before)) ||
 	       mmlens_json_add(obj, "duration_ns",
-			       json_object_new_int64((int64_t)ev->duration_ns)) ||
+			       json_u64_or_null(h, ev->duration_ns)) ||
 	       mmlens_json_add(obj, "flags", mmlens_json_flags(mmlens_fault_flag_names,
 							       ev->fault_flags)) ||
-	       mmlens_json_add(obj, "result", json_object_new_int64(ev->result));
+	       mmlens_json_add(obj, "result", json_u64_or_null(h, ev->result)) ||
+	       add_signal(obj, ev);
 }
 
 static int add_exit(struct json_object *obj, const struct mmlens_event *ev)

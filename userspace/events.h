@@ -45,8 +45,11 @@ struct mmlens_event {
 	bool has_pfn_before, has_pfn_after, has_mapcount;
 	uint64_t pfn_before, pfn_after;
 	uint32_t mapcount_before;
+	bool handled;		/* by the core mm: level, entries, result, duration */
 	uint32_t result;	/* vm_fault_t */
 	uint64_t duration_ns;
+	uint32_t signal;	/* SIGSEGV/SIGBUS the fault raised, or 0 */
+	int32_t signal_code;	/* its si_code */
 	/* FORK_NTF */
 	uint32_t child;
 	bool followed;

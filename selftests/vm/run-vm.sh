@@ -63,9 +63,10 @@ append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mml
 # (text_poke_bp: ftrace, static calls, kprobes), long after the patching CPU
 # synchronized every CPU: it hits a breakpoint that is no longer there and
 # oopses ("int3", or a kprobe single-stepped to address 0), or never answers
-# the sync IPI (soft lockup).  Arming and disarming the event probes 270 times
-# in a row crashed within 20 on each kernel with thread=multi, never with
-# thread=single.
+# the sync IPI (soft lockup).  Running the events selftests (which arm and
+# disarm the probes a few times each) in a loop, guests died in the 3rd round
+# (6.12) and the 7th (6.1) with thread=multi; 90 rounds over both kernels and
+# paging modes passed with thread=single.
 qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "$mem"
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
 	-nic none -no-reboot -display none

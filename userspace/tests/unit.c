@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2275,6 +2276,9 @@ enum event_variant {
 	EV_MISSING_CLASS,
 	EV_SHORT_VA,
 	EV_FLAG_PAYLOAD,	/* FOLLOWED with a payload */
+	EV_SIGNAL,		/* a SIGSEGV fault the core mm never saw */
+	EV_SIGNAL_NO_CODE,	/* SIGNAL without SIGNAL_CODE */
+	EV_HANDLED_PART,	/* ENTRY_BEFORE without the rest of a handled fault */
 };
 
 struct ev_spec {
@@ -2307,17 +2311,25 @@ static struct nl_msg *build_event(const struct ev_spec *e, enum event_variant v)
 				   MMLENS_FAULT_F_USER | MMLENS_FAULT_F_VMA_LOCK);
 		if (v != EV_MISSING_CLASS)
 			ret |= nla_put_u32(msg, MMLENS_A_EVENT_CLASS, e->class);
-		ret |= nla_put_u32(msg, MMLENS_A_EVENT_LEVEL, MMLENS_LEVEL_PTE);
-		ret |= nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_BEFORE,
-				   v == EV_NO_PFN_BEFORE ? 0 : 0x800000001a2b3025ULL);
-		ret |= nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_AFTER, 0x800000004c5d6867ULL);
-		if (v != EV_NO_PFN_BEFORE) {
-			ret |= nla_put_u64(msg, MMLENS_A_EVENT_PFN_BEFORE, 0x1a2b3);
-			ret |= nla_put_u32(msg, MMLENS_A_EVENT_MAPCOUNT_BEFORE, 2);
+		if (v == EV_SIGNAL || v == EV_SIGNAL_NO_CODE || v == EV_HANDLED_PART) {
+			ret |= nla_put_u32(msg, MMLENS_A_EVENT_SIGNAL, SIGSEGV);
+			if (v != EV_SIGNAL_NO_CODE)
+				ret |= nla_put_u32(msg, MMLENS_A_EVENT_SIGNAL_CODE, SEGV_ACCERR);
+			if (v == EV_HANDLED_PART)
+				ret |= nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_BEFORE, 0);
+		} else {
+			ret |= nla_put_u32(msg, MMLENS_A_EVENT_LEVEL, MMLENS_LEVEL_PTE);
+			ret |= nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_BEFORE,
+					   v == EV_NO_PFN_BEFORE ? 0 : 0x800000001a2b3025ULL);
+			ret |= nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_AFTER, 0x800000004c5d6867ULL);
+			if (v != EV_NO_PFN_BEFORE) {
+				ret |= nla_put_u64(msg, MMLENS_A_EVENT_PFN_BEFORE, 0x1a2b3);
+				ret |= nla_put_u32(msg, MMLENS_A_EVENT_MAPCOUNT_BEFORE, 2);
+			}
+			ret |= nla_put_u64(msg, MMLENS_A_EVENT_PFN_AFTER, 0x4c5d6);
+			ret |= nla_put_u32(msg, MMLENS_A_EVENT_RESULT, 0x800);
+			ret |= nla_put_u64(msg, MMLENS_A_EVENT_DURATION_NS, 12345);
 		}
-		ret |= nla_put_u64(msg, MMLENS_A_EVENT_PFN_AFTER, 0x4c5d6);
-		ret |= nla_put_u32(msg, MMLENS_A_EVENT_RESULT, 0x800);
-		ret |= nla_put_u64(msg, MMLENS_A_EVENT_DURATION_NS, 12345);
 	} else if (e->cmd == MMLENS_CMD_FORK_NTF) {
 		ret |= nla_put_u32(msg, MMLENS_A_EVENT_TID, e->tid);
 		ret |= nla_put_u32(msg, MMLENS_A_EVENT_CHILD, e->child);
@@ -2357,6 +2369,11 @@ static const struct ev_spec cow_fault = {
 	.class = MMLENS_FAULT_COW_COPY,
 };
 
+static const struct ev_spec segv_fault = {
+	.cmd = MMLENS_CMD_FAULT_NTF, .pid = 4242, .tid = 4242,
+	.class = MMLENS_FAULT_ERROR,
+};
+
 static void test_event_parse(void)
 {
 	struct ev_spec fork_ev = {
@@ -2375,6 +2392,13 @@ static void test_event_parse(void)
 	CHECK(ev.has_pfn_after && ev.pfn_after == 0x4c5d6);
 	CHECK(ev.has_mapcount && ev.mapcount_before == 2);
 	CHECK(ev.duration_ns == 12345 && ev.ts_ns == 123456789 && ev.result == 0x800);
+	CHECK(ev.handled && !ev.signal);
+
+	CHECK(parse_event(&segv_fault, EV_SIGNAL, &ev) == 0);
+	CHECK(!ev.handled && ev.signal == SIGSEGV && ev.signal_code == SEGV_ACCERR);
+	CHECK(!ev.has_pfn_before && !ev.has_pfn_after && !ev.has_mapcount);
+	CHECK(parse_event(&segv_fault, EV_SIGNAL_NO_CODE, &ev) == -EBADMSG);
+	CHECK(parse_event(&segv_fault, EV_HANDLED_PART, &ev) == -EBADMSG);
 
 	CHECK(parse_event(&cow_fault, EV_NO_PFN_BEFORE, &ev) == 0);
 	CHECK(!ev.has_pfn_before && !ev.has_mapcount && ev.has_pfn_after);
@@ -2427,6 +2451,16 @@ static void test_event_text(void)
 	CHECK_STR(line, "pid 4242     anon zero-fill  write va 0x7f3a1c002000  "
 		  "pfn - -> 0x4c5d6  12.3 us");
 
+	CHECK(parse_event(&segv_fault, EV_SIGNAL, &ev) == 0);
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK_STR(line, "pid 4242     error           write va 0x7f3a1c002000  "
+		  "SIGSEGV (SEGV_ACCERR)");
+	ev.signal = SIGBUS;
+	ev.signal_code = 99;
+	mmlens_event_text(line, sizeof(line), &ev, false);
+	CHECK(strstr(line, "  SIGBUS (code 99)"));
+	CHECK(parse_event(&zero, EV_NO_PFN_BEFORE, &ev) == 0);
+
 	/* Cut at the buffer's size, always terminated. */
 	CHECK(mmlens_event_text(line, 10, &ev, false) == 9 && strlen(line) == 9);
 
@@ -2477,7 +2511,19 @@ static void test_event_json(void)
 		  "\"level\":\"pte\",\"entry_before\":\"0x800000001a2b3025\","
 		  "\"entry_after\":\"0x800000004c5d6867\",\"old_pfn\":107187,"
 		  "\"new_pfn\":312790,\"mapcount_before\":2,\"duration_ns\":12345,"
-		  "\"flags\":[\"user\",\"vma_lock\"],\"result\":2048,\"lost\":0}");
+		  "\"flags\":[\"user\",\"vma_lock\"],\"result\":2048,\"signal\":null,"
+		  "\"signal_code\":null,\"lost\":0}");
+	json_object_put(obj);
+
+	CHECK(parse_event(&segv_fault, EV_SIGNAL, &ev) == 0);
+	obj = round_trip(mmlens_event_json(&ev));
+	CHECK_STR(json_str(obj),
+		  "{\"type\":\"fault\",\"pid\":4242,\"tid\":4242,\"ts_ns\":123456789,"
+		  "\"va\":\"0x7f3a1c002000\",\"access\":\"write\",\"class\":\"error\","
+		  "\"level\":null,\"entry_before\":null,\"entry_after\":null,"
+		  "\"old_pfn\":null,\"new_pfn\":null,\"mapcount_before\":null,"
+		  "\"duration_ns\":null,\"flags\":[\"user\",\"vma_lock\"],\"result\":null,"
+		  "\"signal\":\"SIGSEGV\",\"signal_code\":\"SEGV_ACCERR\",\"lost\":0}");
 	json_object_put(obj);
 
 	CHECK(parse_event(&cow_fault, EV_NO_PFN_BEFORE, &ev) == 0);

@@ -281,6 +281,10 @@
  *    MMLENS_A_EVENT_ACCESS: NLA_U32, enum mmlens_access
  *    MMLENS_A_EVENT_FAULT_FLAGS: NLA_U32, MMLENS_FAULT_F_*
  *    MMLENS_A_EVENT_CLASS: NLA_U32, enum mmlens_fault_class
+ *    MMLENS_A_EVENT_TIMESTAMP_NS: NLA_U64, CLOCK_MONOTONIC at the fault
+ *    MMLENS_A_EVENT_LOST: NLA_U64, events of this process lost so far
+ *
+ *  for a fault the core mm handled (handle_mm_fault()):
  *    MMLENS_A_EVENT_LEVEL: NLA_U32, enum mmlens_level of the leaf entry
  *        after the fault (PMD for a THP)
  *    MMLENS_A_EVENT_ENTRY_BEFORE, MMLENS_A_EVENT_ENTRY_AFTER: NLA_U64, the
@@ -291,8 +295,21 @@
  *        before the fault (absent without one)
  *    MMLENS_A_EVENT_RESULT: NLA_U32, the kernel's vm_fault_t result bits
  *    MMLENS_A_EVENT_DURATION_NS: NLA_U64, time spent handling the fault
- *    MMLENS_A_EVENT_TIMESTAMP_NS: NLA_U64, CLOCK_MONOTONIC at the fault
- *    MMLENS_A_EVENT_LOST: NLA_U64, events of this process lost so far
+ *
+ *  for a user-mode fault that raised SIGSEGV or SIGBUS (class ERROR):
+ *    MMLENS_A_EVENT_SIGNAL: NLA_U32, SIGSEGV or SIGBUS
+ *    MMLENS_A_EVENT_SIGNAL_CODE: NLA_U32, its si_code (SEGV_MAPERR: no
+ *        mapping, SEGV_ACCERR: access not allowed, SEGV_PKUERR, BUS_ADRERR:
+ *        no page behind the mapping, BUS_MCEERR_AR: hardware poison)
+ *
+ * Most faults that raise a signal never reach the core mm (an address
+ * without a VMA, a write to a read-only VMA): every user-mode one is reported
+ * when the page fault handler raises its signal, with the access and address
+ * the handler saw, and without the attributes of handled faults, even when
+ * handle_mm_fault() returned the error.  Faults on addresses in the kernel
+ * half are not reported.  Errors of kernel-mode accesses (copy_from_user(),
+ * get_user_pages()) and out-of-memory come from handle_mm_fault() and carry
+ * its attributes.
  *
  * MMLENS_CMD_FORK_NTF: a watched process forked:
  *
@@ -316,7 +333,8 @@
  * it was built with; the ABI grows by appending commands and attributes, and
  * MMLENS_ABI_VERSION changes when it does.  Version 3 also changed struct
  * mmlens_pte (72 bytes before, 48 now): records of another version cannot be
- * read.
+ * read.  Version 4 added MMLENS_A_EVENT_SIGNAL and _SIGNAL_CODE and made the
+ * attributes of handled faults absent from faults the core mm never saw.
  */
 
 #ifndef _UAPI_LINUX_MMLENS_H
@@ -327,7 +345,7 @@
 #define MMLENS_GENL_NAME "mmlens"
 #define MMLENS_GENL_VERSION 1
 
-#define MMLENS_ABI_VERSION 3
+#define MMLENS_ABI_VERSION 4
 
 /* The multicast group of live events. */
 #define MMLENS_MCGRP_EVENTS "events"
@@ -769,6 +787,8 @@ enum mmlens_event_attr {
 	MMLENS_A_EVENT_CHILD,
 	MMLENS_A_EVENT_FOLLOWED,
 	MMLENS_A_EVENT_EXIT_CODE,
+	MMLENS_A_EVENT_SIGNAL,
+	MMLENS_A_EVENT_SIGNAL_CODE,
 	__MMLENS_A_EVENT_MAX
 };
 #define MMLENS_A_EVENT_MAX (__MMLENS_A_EVENT_MAX - 1)

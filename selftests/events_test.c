@@ -6,11 +6,6 @@
  *
  * Targets are child processes driven step by step over pipes, so that the
  * test knows exactly which pages each step touches.
- *
- * Not in the VM suite yet (the Makefile runs *_test.c only): arming and
- * disarming the probes per test patched kernel text so often that QEMU TCG
- * guests oopsed (int3 at handle_mm_fault, call to 0) or soft-locked in
- * text_poke_bp; see the issue-4 note.  Build it by hand to work on that.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -882,6 +878,131 @@ TEST_F(events, watch_ends_when_the_process_exits_with_an_exit_event)
 	self->p.pid = -1;
 }
 
+/*
+ * A process that provokes four faults the kernel answers with a signal, and
+ * catches each to record what the signal said.  A read where nothing is
+ * mapped (SEGV_MAPERR), a write to a read-only page and a jump into a
+ * non-executable one (SEGV_ACCERR) never reach the core mm; a read past the
+ * end of a mapped file does and fails there (SIGBUS, BUS_ADRERR).
+ */
+#define NR_BAD 4
+
+struct caught {
+	int signo, code;
+	uint64_t addr;
+};
+
+static sigjmp_buf bad_jmp;
+static struct caught bad_caught;
+
+static void bad_handler(int sig, siginfo_t *si, void *uc)
+{
+	bad_caught.signo = sig;
+	bad_caught.code = si->si_code;
+	bad_caught.addr = (uint64_t)si->si_addr;
+	siglongjmp(bad_jmp, 1);
+}
+
+static void __attribute__((noreturn)) misbehave(int cmd, int ack)
+{
+	struct sigaction sa = { .sa_sigaction = bad_handler, .sa_flags = SA_SIGINFO };
+	char *gone, *ro, *nx, *file;
+	struct caught got[NR_BAD];
+	volatile char sink;
+	int fd, i;
+	char c;
+
+	gone = mmap(NULL, MMT_PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro = mmap(NULL, MMT_PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	nx = mmap(NULL, MMT_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fd = memfd_create("mmlens-sigbus", 0);
+	if (gone == MAP_FAILED || ro == MAP_FAILED || nx == MAP_FAILED || fd < 0 ||
+	    ftruncate(fd, MMT_PAGE_SIZE) || munmap(gone, MMT_PAGE_SIZE))
+		_exit(1);
+	/* Two pages of a one-page file: the second is past its end. */
+	file = mmap(NULL, 2 * MMT_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (file == MAP_FAILED || sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
+		_exit(1);
+	nx[0] = (char)0xc3;	/* ret */
+	if (read(cmd, &c, 1) != 1)
+		_exit(1);
+	for (i = 0; i < NR_BAD; i++) {
+		memset(&bad_caught, 0, sizeof(bad_caught));
+		if (!sigsetjmp(bad_jmp, 1)) {
+			if (i == 0)
+				sink = *gone;
+			else if (i == 1)
+				*(volatile char *)ro = 1;
+			else if (i == 2)
+				((void (*)(void))nx)();
+			else
+				sink = file[MMT_PAGE_SIZE];
+		}
+		got[i] = bad_caught;
+	}
+	(void)sink;
+	if (write(ack, got, sizeof(got)) != sizeof(got))
+		_exit(1);
+	/* Still watched until told to go: the test reads the counters first. */
+	read(cmd, &c, 1);
+	_exit(0);
+}
+
+TEST_F(events, faults_that_raise_sigsegv_or_sigbus_are_errors_with_the_signal)
+{
+	static const struct { int signo, code, access; } want[NR_BAD] = {
+		{ SIGSEGV, SEGV_MAPERR, MMLENS_ACCESS_READ },
+		{ SIGSEGV, SEGV_ACCERR, MMLENS_ACCESS_WRITE },
+		{ SIGSEGV, SEGV_ACCERR, MMLENS_ACCESS_EXEC },
+		{ SIGBUS, BUS_ADRERR, MMLENS_ACCESS_READ },
+	};
+	struct caught got[NR_BAD];
+	const struct ev *e[NR_BAD];
+	int to[2], from[2], i;
+	struct stats s;
+	size_t n = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(to));
+	ASSERT_EQ(0, pipe(from));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(to[1]);
+		close(from[0]);
+		misbehave(to[0], from[1]);
+	}
+	close(to[0]);
+	close(from[1]);
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, pid, false, &self->err));
+	ASSERT_EQ(1, write(to[1], "g", 1));
+	ASSERT_EQ(sizeof(got), read(from[0], got, sizeof(got)));
+	drain(self->fd, &self->ev, 300);
+	ASSERT_EQ(0, get_stats(&self->nl, pid, &s, &self->err));
+	close(to[1]);
+	close(from[0]);
+	waitpid(pid, NULL, 0);
+
+	for (i = 0; i < (int)self->ev.n && n < NR_BAD; i++)
+		if (self->ev.e[i].cmd == MMLENS_CMD_FAULT_NTF && EV(&self->ev.e[i], PID) == pid &&
+		    EV(&self->ev.e[i], CLASS) == MMLENS_FAULT_ERROR)
+			e[n++] = &self->ev.e[i];
+	ASSERT_EQ(NR_BAD, n);
+	EXPECT_EQ(NR_BAD, s.faults[MMLENS_FAULT_ERROR]);
+	for (i = 0; i < NR_BAD; i++) {
+		/* What the process itself was told, then the event against it. */
+		EXPECT_EQ(want[i].signo, got[i].signo);
+		EXPECT_EQ(want[i].code, got[i].code);
+		EXPECT_EQ(got[i].addr, EV(e[i], VA));
+		EXPECT_EQ(got[i].signo, EV(e[i], SIGNAL));
+		EXPECT_EQ(got[i].code, (int)EV(e[i], SIGNAL_CODE));
+		EXPECT_EQ(want[i].access, EV(e[i], ACCESS));
+		EXPECT_TRUE(EV(e[i], FAULT_FLAGS) & MMLENS_FAULT_F_USER);
+		/* Reported once, when the signal is raised, never as a handled fault. */
+		EXPECT_FALSE(EVHAS(e[i], LEVEL) || EVHAS(e[i], ENTRY_BEFORE) || EVHAS(e[i], RESULT));
+	}
+}
+
 TEST(joining_the_events_group_needs_cap_sys_admin)
 {
 	ASSERT_EQ(0, setgroups(0, NULL));
@@ -889,6 +1010,42 @@ TEST(joining_the_events_group_needs_cap_sys_admin)
 	ASSERT_EQ(0, setuid(65534));
 	EXPECT_EQ(-1, events_socket(0));
 	EXPECT_EQ(EPERM, errno);
+}
+
+/* The module path the VM loaded (kernel command line mmlens_kmod=). */
+static int module_path(char *path, size_t size)
+{
+	char cmdline[4096], *p, *end;
+
+	if (mmt_read_file("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return -1;
+	p = strstr(cmdline, "mmlens_kmod=");
+	if (!p)
+		return -1;
+	p += strlen("mmlens_kmod=");
+	end = p + strcspn(p, " \n");
+	snprintf(path, size, "%.*s", (int)(end - p), p);
+	return 0;
+}
+
+/* rmmod while a process is watched and events stream; then load it again. */
+TEST_F(events, rmmod_during_a_live_stream_then_reload)
+{
+	struct mmlens_nl again;
+	char path[4096];
+
+	if (module_path(path, sizeof(path)))
+		SKIP(return, "module path unknown (no mmlens_kmod= on the kernel command line)");
+	ASSERT_EQ(0, puppet_start(&self->p, NULL));
+	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, true, &self->err));
+	ASSERT_EQ(0, puppet_do(&self->p, 'L'));
+	drain(self->fd, &self->ev, 100);
+	EXPECT_LT(0, self->ev.n);
+	ASSERT_EQ(0, mmt_system("rmmod mmlens"));
+	EXPECT_EQ(-ENOENT, mmlens_nl_open(&again));
+	ASSERT_EQ(0, mmt_system("insmod %s", path));
+	ASSERT_EQ(0, mmlens_nl_open(&again));
+	mmlens_nl_close(&again);
 }
 
 TEST_HARNESS_MAIN
