@@ -478,10 +478,8 @@ static bool sleep_until(uint64_t ns)
 
 static const char disagree_note[] =
 	"  note: mmlens and /proc/PID/stat count faults differently: stat leaves out\n"
-	"  failed faults, counts a retried fault's second try as major, and charges\n"
-	"  get_user_pages() faults (ptrace, /proc/PID/mem, process_vm_readv) to the\n"
-	"  process that made them; the module counts faults in the watched address\n"
-	"  space, whoever made them.\n";
+	"  failed faults (mmlens's err), and counts the second try of a retried fault\n"
+	"  as major whatever it found (mmlens: only file and swap-in majors).\n";
 
 /* Prints a row; returns 0 or -errno. */
 static int print_row(const struct mmlens_ctx *ctx, pid_t pid,
