@@ -381,8 +381,6 @@ TEST_F(req, get_frame_without_cap_sys_admin_gets_eperm)
 	as_nobody(_metadata, self, MMLENS_CMD_GET_FRAME);
 }
 
-TEST_HARNESS_MAIN
-
 TEST_F(req, watch_add_without_cap_sys_admin_gets_eperm)
 {
 	as_nobody(_metadata, self, MMLENS_CMD_WATCH_ADD);
@@ -412,3 +410,5 @@ TEST_F(req, get_stats_of_an_unwatched_process_gets_enoent)
 	expect_error(_metadata, self, "GET_STATS", mmlens_nl_transact(&self->nl, msg, NULL, NULL, &self->err),
 		     -ENOENT, "process is not watched");
 }
+
+TEST_HARNESS_MAIN
