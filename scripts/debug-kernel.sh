@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Make sure the debug kernel of `make check-debug` is installed, and print its
+# release.  In order:
+#
+#  1. a kernel already installed whose /boot/config-RELEASE has every option of
+#     selftests/vm/debug.config (and headers to build the module against);
+#  2. the prebuilt pair in ../shared/kernels, if its config has them all;
+#  3. a build from Debian's linux-source-6.12 (x86_64_defconfig +
+#     kvm_guest.config + the fragment), as .debs made by `make bindeb-pkg` in a
+#     cache outside the tree, then installed: ~20 min on 2 cores, once.
+#
+#   debug-kernel.sh            print the release, installing a kernel if needed
+#
+#   MMLENS_KDEBUG_CACHE=DIR    where the build happens and the .debs stay
+#                              (default ~/.cache/mmlens/kdebug)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+fragment=$top/selftests/vm/debug.config
+shared=${MMLENS_SHARED:-$top/../shared}/kernels
+cache=${MMLENS_KDEBUG_CACHE:-${HOME:-/root}/.cache/mmlens/kdebug}
+tarball=/usr/src/linux-source-6.12.tar.xz
+
+log() { echo "debug-kernel: $*" >&2; }
+
+# The fragment's lines, as they must appear in a .config ("CONFIG_X=y" or
+# "# CONFIG_X is not set").
+wanted() { grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$fragment"; }
+
+# Options of the fragment a config lacks, one per line (nothing: it has them all).
+missing() { wanted | grep -vxFf "$1" || true; }
+
+has_fragment() { [ -r "$1" ] && [ -z "$(missing "$1")" ]; }
+
+installed() {
+	local config kver
+	for config in /boot/config-*-kdebug; do
+		[ -e "$config" ] || continue
+		kver=${config#/boot/config-}
+		if has_fragment "$config" && [ -r "/boot/vmlinuz-$kver" ] &&
+		   [ -d "/lib/modules/$kver/build" ]; then
+			echo "$kver"
+			return 0
+		fi
+	done
+	return 1
+}
+
+install_debs() {
+	log "installing $(basename -a "$@" | tr '\n' ' ')"
+	dpkg -i "$@" >&2
+}
+
+if kver=$(installed); then
+	echo "$kver"
+	exit 0
+fi
+
+config=$(ls "$shared"/config-*-kdebug 2>/dev/null | head -n 1 || true)
+if [ -n "$config" ] && has_fragment "$config"; then
+	install_debs "$shared"/linux-image-*-kdebug_*.deb "$shared"/linux-headers-*-kdebug_*.deb
+	installed
+	exit
+fi
+if [ -n "$config" ]; then
+	log "the prebuilt kernel in $shared lacks:"
+	missing "$config" | sed 's/^/    /' >&2
+fi
+
+# Build it.  Packages land beside the source tree, in the cache.
+[ -r "$tarball" ] || { log "no $tarball (apt-get install linux-source-6.12)"; exit 1; }
+mkdir -p "$cache"
+src=$cache/linux-source-6.12
+stamp=$cache/built-$(sha256sum "$fragment" "$tarball" | sha256sum | cut -c1-16)
+if [ ! -e "$stamp" ]; then
+	log "building the debug kernel from $tarball in $cache (about 20 minutes)"
+	rm -rf "$src" "$cache"/*.deb "$cache"/*.buildinfo "$cache"/*.changes
+	tar -xf "$tarball" -C "$cache"
+	make -C "$src" -s x86_64_defconfig kvm_guest.config >&2
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$fragment" >/dev/null
+	make -C "$src" -s olddefconfig >&2
+	if [ -n "$(missing "$src/.config")" ]; then
+		log "olddefconfig dropped options of the fragment:"
+		missing "$src/.config" | sed 's/^/    /' >&2
+		exit 1
+	fi
+	make -C "$src" -s -j"$(nproc)" LOCALVERSION=-kdebug KDEB_PKGVERSION=1 bindeb-pkg >&2
+	touch "$stamp"
+fi
+install_debs "$cache"/linux-image-*-kdebug_*.deb "$cache"/linux-headers-*-kdebug_*.deb
+installed
