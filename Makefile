@@ -5,7 +5,7 @@
 #   make deps            install build/test dependencies (root, Debian 12)
 #   make check           deps + build + host unit tests + VM matrix + dkms check
 #   make vm-shell        boot a VM with the module loaded (KVER=..., LA57=1)
-#   make demo            boot a VM and show mmlens on a small live program
+#   make demo            boot a VM and show mmlens on small live programs
 #   make bench           boot the 6.12 VM and measure mmlens against /proc
 #   make install         module (+depmod), CLI, man page, bash completion
 #   make dkms-install    register, build and install the module with DKMS
@@ -83,13 +83,16 @@ vm-shell: cli selftests
 # Programs the demo and the benchmark run in the VM.
 $(BUILD)/demo/demo_target: demo/demo_target.c
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $<
+# Static: the dynamic loader's relocations would be COW faults in the demo's stream.
+$(BUILD)/demo/cow_demo: demo/cow_demo.c
+	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -static -o $@ $<
 $(BUILD)/bench/ptes_bench: selftests/bench/ptes_bench.c userspace/libmmlens.a
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $< $(USER_LIBS)
 $(BUILD)/bench/sparse_target: selftests/bench/sparse_target.c
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -static -o $@ $<
 
 # Both boot a VM, so like make check they first install what is missing.
-demo: deps cli selftests $(BUILD)/demo/demo_target
+demo: deps cli selftests $(BUILD)/demo/demo_target $(BUILD)/demo/cow_demo
 	@[ -n "$(VM_KVER)" ] || { echo "mmlens: no kernel to boot (run 'sudo make deps')" >&2; exit 1; }
 	scripts/build-kmod.sh $(VM_KVER)
 	selftests/vm/run-vm.sh -m run -r demo/run.sh -k $(VM_KVER) -o $(BUILD)/vm/demo \
