@@ -29,8 +29,9 @@ LINUX_SOURCE_PARTS := '*/tools/testing/selftests/kselftest.h' \
 		      '*/Documentation/netlink/genetlink.yaml'
 
 HEADER_KERNELS := $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
-# Kernels that can be tested: an image to boot and headers to build against.
-TEST_KERNELS := $(sort $(foreach k,$(HEADER_KERNELS),\
+# Kernels that can be tested: an image to boot and headers to build against
+# (not the debug kernel of check-debug, which has its own target).
+TEST_KERNELS := $(sort $(foreach k,$(filter-out %-kdebug,$(HEADER_KERNELS)),\
 			$(if $(wildcard /boot/vmlinuz-$(k)),$(k))))
 VM_KVER ?= $(if $(filter $(KVER),$(TEST_KERNELS)),$(KVER),$(lastword $(TEST_KERNELS)))
 BENCH_KVER ?= $(lastword $(filter 6.12%,$(TEST_KERNELS)))
@@ -68,6 +69,9 @@ deps:
 
 check:
 	scripts/check.sh
+
+check-debug:
+	scripts/check-debug.sh
 
 # The YAML spec must agree with the UAPI header (the source of truth).
 abi-check: $(LINUX_SOURCE)/.unpacked

@@ -66,6 +66,7 @@ p=0 f=0
 for b in /lib/modules/*/build; do
 	k=$(basename "$(dirname "$b")")
 	[ -e "/boot/vmlinuz-$k" ] || continue
+	case "$k" in *-kdebug) continue ;; esac
 	if scripts/dkms-check.sh "$k"; then p=$((p + 1)); else f=$((f + 1)); fi
 done
 [ $((p + f)) -gt 0 ] || f=1

@@ -10,6 +10,7 @@
 #                             output on the console, unload, check the log
 #   mmlens_kmod=PATH    mmlens.ko built for this kernel
 #   mmlens_levels=N     paging levels this configuration must have (4 or 5)
+#   mmlens_env=A=1,B=2  environment of the selftests or the run script
 #
 # Results go to the host through the writable 9p share "mmlens_out" as
 # key=value lines in "result", plus tap.log and dmesg.log.
@@ -40,6 +41,10 @@ for arg in $(</proc/cmdline); do
 	mmlens_kmod=*) kmod=${arg#*=} ;;
 	mmlens_levels=*) levels=${arg#*=} ;;
 	mmlens_run=*) script=${arg#*=} ;;
+	mmlens_env=*)
+		IFS=, read -ra vars <<<"${arg#*=}"
+		for v in "${vars[@]}"; do export "${v?}"; done
+		;;
 	esac
 done
 
@@ -74,12 +79,28 @@ if [ "$mode" = shell ]; then
 	poweroff_now
 fi
 
+# A kernel with kmemleak (make check-debug's) reports what leaked from the
+# module's load on: what it suspects already (boot) is set aside.
+kmemleak=/sys/kernel/debug/kmemleak
+if [ -w "$kmemleak" ]; then
+	echo scan >"$kmemleak"
+	echo clear >"$kmemleak"
+fi
+
 # Unload the module, keep the kernel log, count reports in it, power off.
 finish() {
 	if rmmod mmlens 2>"$out/rmmod.err"; then
 		result rmmod ok
 	else
 		result rmmod fail
+	fi
+	if [ -w "$kmemleak" ]; then
+		# An object is reported once it went unreferenced through two scans.
+		echo scan >"$kmemleak"
+		sleep 6
+		echo scan >"$kmemleak"
+		cat "$kmemleak" >"$out/kmemleak.log"
+		result kmemleak "$(grep -c '^unreferenced object' "$out/kmemleak.log")"
 	fi
 	dmesg >"$out/dmesg.log"
 	result splats "$(grep -cEf "$dir/selftests/vm/splat-patterns" "$out/dmesg.log")"

@@ -3,9 +3,11 @@
 # table and a last line "N passed, N failed" totalled over all configurations.
 #
 #   matrix.sh [KERNEL_RELEASE...]      default: every kernel with image + headers
+#                                      (but the -kdebug one of make check-debug)
 #
 #   MMLENS_PAGING="4 5"   paging modes to run (default both)
 #   MMLENS_BUILD=DIR      build root for modules and VM output (default build/)
+#   MMLENS_GUEST_ENV=...  NAME=VALUE[,NAME=VALUE...] for the selftests in the guest
 #
 # A configuration whose module does not build, whose VM does not boot, load or
 # unload the module, or finish in time, or whose kernel log shows a WARNING,
@@ -22,6 +24,7 @@ kernels=("$@")
 if [ ${#kernels[@]} -eq 0 ]; then
 	for b in /lib/modules/*/build; do
 		k=$(basename "$(dirname "$b")")
+		case "$k" in *-kdebug) continue ;; esac
 		[ -e "/boot/vmlinuz-$k" ] && kernels+=("$k")
 	done
 fi
@@ -47,7 +50,7 @@ for kver in "${kernels[@]}"; do
 			[ "$levels" = 5 ] && flag=-5
 			start=$(date +%s)
 			"$here/run-vm.sh" -k "$kver" -m test -o "$out" -M "$build/kmod/$kver/mmlens.ko" \
-				-t "$timeout_s" $flag
+				-t "$timeout_s" $flag ${MMLENS_GUEST_ENV:+-e "$MMLENS_GUEST_ENV"}
 			rc=$?
 			secs=$(($(date +%s) - start))
 			get() { sed -n "s/^$1=//p" "$out/result" 2>/dev/null | tail -n 1; }
@@ -67,6 +70,9 @@ for kver in "${kernels[@]}"; do
 			elif [ "$(get splats)" != 0 ]; then
 				problem="kernel log has $(get splats) report line(s)"
 				grep -Ef "$here/splat-patterns" "$out/dmesg.log" | head -20 | sed 's/^/#   /'
+			elif [ "$(get kmemleak)" != "" ] && [ "$(get kmemleak)" != 0 ]; then
+				problem="kmemleak reports $(get kmemleak) leak(s)"
+				head -40 "$out/kmemleak.log" | sed 's/^/#   /'
 			elif [ "$probed" != "$levels" ]; then
 				problem="asked for $levels-level paging, the guest runs $probed-level"
 			fi

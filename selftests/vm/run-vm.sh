@@ -3,12 +3,13 @@
 # run guest.sh there.
 #
 #   run-vm.sh -k KERNEL_RELEASE -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS]
-#             [-r SCRIPT] [-c CPU_FLAGS]
+#             [-r SCRIPT] [-c CPU_FLAGS] [-e NAME=VALUE[,NAME=VALUE...]]
 #
 #   -5   5-level paging (-cpu max,+la57); default 4-level (-cpu max,-la57)
 #   -c   more -cpu flags, comma-separated (e.g. -erms,-fsrm), after the paging one
 #   -t   kill a guest that has not powered off after SECONDS (test and run; 900)
 #   -r   the script run mode runs in the guest (as "bash SCRIPT TREE")
+#   -e   environment for the selftests or the script in the guest
 #
 # In test mode the console goes to OUTDIR/console.log and the guest's results to
 # OUTDIR (see guest.sh); in shell mode the console is this terminal, and in run
@@ -18,9 +19,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-kver= mode=test outdir= kmod= la57=0 timeout_s=900 script= cpu_flags=
+kver= mode=test outdir= kmod= la57=0 timeout_s=900 script= cpu_flags= guest_env=
 mem=${MMLENS_VM_MEM:-4G}
-while getopts "k:m:o:M:5t:r:c:" opt; do
+while getopts "k:m:o:M:5t:r:c:e:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) mode=$OPTARG ;;
@@ -30,11 +31,12 @@ while getopts "k:m:o:M:5t:r:c:" opt; do
 	t) timeout_s=$OPTARG ;;
 	r) script=$(realpath "$OPTARG") ;;
 	c) cpu_flags=$OPTARG ;;
+	e) guest_env=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
 [ -n "$kver" ] && [ -n "$outdir" ] && [ -n "$kmod" ] || {
-	echo "usage: run-vm.sh -k KERNEL -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS] [-r SCRIPT] [-c CPU_FLAGS]" >&2
+	echo "usage: run-vm.sh -k KERNEL -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS] [-r SCRIPT] [-c CPU_FLAGS] [-e NAME=VALUE,...]" >&2
 	exit 2
 }
 vmlinuz=/boot/vmlinuz-$kver
@@ -55,6 +57,7 @@ if [ $la57 -eq 1 ]; then cpu=max,+la57 levels=5; else cpu=max,-la57 levels=4; fi
 if [ -n "$cpu_flags" ]; then cpu=$cpu,$cpu_flags; fi
 append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mmlens_mode=$mode mmlens_kmod=$kmod mmlens_levels=$levels"
 [ "$mode" = run ] && append="$append quiet loglevel=3 mmlens_run=$script"
+[ -n "$guest_env" ] && append="$append mmlens_env=$guest_env"
 # A 1 GiB huge page can only be had reliably before memory fragments.
 [ "$mode" = test ] && append="$append hugepagesz=1G hugepages=1"
 
