@@ -6,7 +6,8 @@
 #   make check           deps + build + host unit tests + VM matrix + dkms check
 #   make vm-shell        boot a VM with the module loaded (KVER=..., LA57=1)
 #   make demo            boot a VM and show mmlens on small live programs
-#   make bench           boot the 6.12 VM and measure mmlens against /proc
+#   make bench           boot the 6.12 VM and measure mmlens against /proc, and
+#                        what watching costs a process's faults
 #   make install         module (+depmod), CLI, man page, bash completion
 #   make dkms-install    register, build and install the module with DKMS
 
@@ -92,6 +93,12 @@ $(BUILD)/demo/cow_demo: demo/cow_demo.c
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -static -o $@ $<
 $(BUILD)/bench/ptes_bench: selftests/bench/ptes_bench.c userspace/libmmlens.a
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $< $(USER_LIBS)
+# fault_bench watches and decodes events with the CLI's own code (its objects
+# come with `make cli`), which needs json-c besides libnl.
+FAULT_BENCH_OBJS := $(addprefix userspace/,live.o events.o names.o output.o)
+$(BUILD)/bench/fault_bench: selftests/bench/fault_bench.c $(FAULT_BENCH_OBJS) userspace/libmmlens.a
+	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) $(shell pkg-config --cflags json-c 2>/dev/null) \
+		-pthread -o $@ $< $(FAULT_BENCH_OBJS) $(USER_LIBS) $(shell pkg-config --libs json-c 2>/dev/null)
 $(BUILD)/bench/sparse_target: selftests/bench/sparse_target.c
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -static -o $@ $<
 
@@ -112,7 +119,8 @@ demo: deps cli selftests $(BUILD)/demo/demo_target $(BUILD)/demo/cow_demo
 # keep the full `-cpu max`.
 BENCH_CPU_FLAGS ?= -erms,-fsrm
 
-bench: deps cli selftests $(BUILD)/bench/ptes_bench $(BUILD)/bench/sparse_target
+bench: deps cli selftests $(BUILD)/bench/ptes_bench $(BUILD)/bench/sparse_target \
+	$(BUILD)/bench/fault_bench
 	@[ -n "$(BENCH_KVER)" ] || { echo "mmlens: no 6.12 kernel to boot (run 'sudo make deps')" >&2; exit 1; }
 	scripts/build-kmod.sh $(BENCH_KVER)
 	selftests/vm/run-vm.sh -m run -r selftests/bench/run.sh -k $(BENCH_KVER) -o $(BUILD)/vm/bench \

@@ -213,11 +213,6 @@ void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
 			   strerror(-error));
 }
 
-bool mmlens_flag_ok(const struct nlattr *attr)
-{
-	return !attr || !nla_len(attr);
-}
-
 int mmlens_arg_pid(const struct mmlens_ctx *ctx, const char *s, pid_t *pid)
 {
 	int ret = mmlens_parse_pid(s, pid);

@@ -147,9 +147,6 @@ int mmlens_request_or_proc(const struct mmlens_ctx *ctx, const struct mmlens_req
 void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
 		     int error);
 
-/* Whether a flag attribute is empty, as flags must be. */
-bool mmlens_flag_ok(const struct nlattr *attr);
-
 /*
  * Parse operands, saying what is wrong on stderr.  Return 0 or
  * MMLENS_EXIT_USAGE.

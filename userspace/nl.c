@@ -67,6 +67,11 @@ int mmlens_nl_errno(int nlerr)
 	return -map[code];
 }
 
+bool mmlens_flag_ok(const struct nlattr *attr)
+{
+	return !attr || !nla_len(attr);
+}
+
 /* Copies the NLMSGERR_ATTR_MSG string, if any, out of the TLVs at tlv. */
 static void copy_extack_msg(const unsigned char *tlv, size_t len,
 			    struct mmlens_nl_err *err)

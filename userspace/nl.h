@@ -6,6 +6,7 @@
 #ifndef MMLENS_NL_H
 #define MMLENS_NL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <linux/netlink.h>
@@ -66,5 +67,8 @@ int mmlens_nl_parse_ack(const struct nlmsghdr *nlh, struct mmlens_nl_err *err);
 
 /* Converts a negative libnl NLE_* code to the closest negative errno. */
 int mmlens_nl_errno(int nlerr);
+
+/* Whether a flag attribute is empty, as flags must be. */
+bool mmlens_flag_ok(const struct nlattr *attr);
 
 #endif /* MMLENS_NL_H */

@@ -1,5 +1,6 @@
 #!/bin/bash
-# make bench, inside the VM: the page-table benchmarks of ptes_bench.
+# make bench, inside the VM: the page-table benchmarks of ptes_bench, then what
+# live events cost a faulting process (fault_bench).
 #   run.sh TREE
 set -u
 dir=$1
@@ -12,3 +13,4 @@ else
 	echo "   TCG runs rep movsb/stosb a byte at a time (3 ns/byte), real CPUs at cache bandwidth"
 fi
 "$dir/build/bench/ptes_bench" "$dir/userspace/mmlens" "$dir/build/bench/sparse_target"
+"$dir/build/bench/fault_bench"
