@@ -47,6 +47,9 @@ void mmlens_event_queue(struct mmlens_watch *w, struct mmlens_event *ev)
 	unsigned long flags;
 	bool queued = false;
 
+	/* Nobody to tell: neither delivered nor lost, and no work for the worker. */
+	if (!genl_has_listeners(&mmlens_genl_family, &init_net, MMLENS_NL_GROUP_EVENTS))
+		return;
 	ev->lost = atomic64_read(&w->counters.lost);
 	spin_lock_irqsave(&queue_lock, flags);
 	if (queue && len < QUEUE_LEN) {
@@ -145,7 +148,8 @@ static void send_batch(const struct mmlens_event *batch, unsigned int n)
 				break;
 	}
 	/* genlmsg_multicast() consumes the skb whatever it returns. */
-	ret = skb && put ? genlmsg_multicast(&mmlens_genl_family, skb, 0, 0, GFP_KERNEL) : -ENOMEM;
+	ret = skb && put ? genlmsg_multicast(&mmlens_genl_family, skb, 0, MMLENS_NL_GROUP_EVENTS,
+					     GFP_KERNEL) : -ENOMEM;
 	if (skb && !put)
 		nlmsg_free(skb);
 	if (ret == -ESRCH)

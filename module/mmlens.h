@@ -10,6 +10,8 @@
 #include <net/genetlink.h>
 
 extern struct genl_family mmlens_genl_family;
+/* The family's multicast groups, as genlmsg_multicast() numbers them. */
+enum { MMLENS_NL_GROUP_EVENTS };
 
 int mmlens_check_caller(struct sk_buff *skb, struct netlink_ext_ack *extack);
 

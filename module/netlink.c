@@ -134,7 +134,10 @@ static const struct genl_ops mmlens_genl_ops[] = {
 
 /* Events reveal frames like every reply: listeners need CAP_SYS_ADMIN too. */
 static const struct genl_multicast_group mmlens_mcgrps[] = {
-	{ .name = MMLENS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_SYS_ADMIN },
+	[MMLENS_NL_GROUP_EVENTS] = {
+		.name = MMLENS_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_SYS_ADMIN,
+	},
 };
 
 static_assert(sizeof(struct mmlens_dump_state) <= sizeof_field(struct netlink_callback, ctx));
