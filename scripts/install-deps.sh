@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install everything mmlens needs to build, test and package itself on Debian 12
 # (bookworm): toolchain, QEMU, both supported kernels (6.1 from bookworm, 6.12 from
-# bookworm-backports) with headers, and linux-source-6.12 for the kselftest harness
-# and the ynl tool.  Idempotent: what is already installed is left alone.
+# bookworm-backports) with headers, and linux-source-6.12 for the kselftest harness,
+# the ynl tool and the debug kernel of make check-debug (built as .debs).  Idempotent: what is already installed is left alone.
 #
 # As non-root it only reports what is missing (exit 1 if anything is).
 set -euo pipefail
@@ -15,6 +15,7 @@ base_pkgs=(
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev
 	dkms sparse python3 python3-yaml python3-jsonschema
 	linux-image-amd64 linux-headers-amd64
+	debhelper libssl-dev rsync
 )
 # linux-libc-dev from backports brings the 6.12 UAPI (PAGEMAP_SCAN for make bench).
 backport_pkgs=(linux-image-amd64 linux-headers-amd64 linux-source-6.12 linux-libc-dev)
