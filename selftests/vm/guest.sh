@@ -10,6 +10,7 @@
 #                             output on the console, unload, check the log
 #   mmlens_kmod=PATH    mmlens.ko built for this kernel
 #   mmlens_levels=N     paging levels this configuration must have (4 or 5)
+#   mmlens_stress_seconds=N  how long stress_test runs (MMLENS_STRESS_SECONDS)
 #
 # Results go to the host through the writable 9p share "mmlens_out" as
 # key=value lines in "result", plus tap.log and dmesg.log.
@@ -40,6 +41,7 @@ for arg in $(</proc/cmdline); do
 	mmlens_kmod=*) kmod=${arg#*=} ;;
 	mmlens_levels=*) levels=${arg#*=} ;;
 	mmlens_run=*) script=${arg#*=} ;;
+	mmlens_stress_seconds=*) export MMLENS_STRESS_SECONDS=${arg#*=} ;;
 	esac
 done
 

@@ -10,6 +10,8 @@
 #   -t   kill a guest that has not powered off after SECONDS (test and run; 900)
 #   -r   the script run mode runs in the guest (as "bash SCRIPT TREE")
 #
+# MMLENS_STRESS_SECONDS, if set, is passed on to the guest's selftests.
+#
 # In test mode the console goes to OUTDIR/console.log and the guest's results to
 # OUTDIR (see guest.sh); in shell mode the console is this terminal, and in run
 # mode the script's output is (the kernel quiet unless it has trouble).
@@ -55,6 +57,7 @@ if [ $la57 -eq 1 ]; then cpu=max,+la57 levels=5; else cpu=max,-la57 levels=4; fi
 if [ -n "$cpu_flags" ]; then cpu=$cpu,$cpu_flags; fi
 append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mmlens_mode=$mode mmlens_kmod=$kmod mmlens_levels=$levels"
 [ "$mode" = run ] && append="$append quiet loglevel=3 mmlens_run=$script"
+[ -n "${MMLENS_STRESS_SECONDS:-}" ] && append="$append mmlens_stress_seconds=$MMLENS_STRESS_SECONDS"
 # A 1 GiB huge page can only be had reliably before memory fragments.
 [ "$mode" = test ] && append="$append hugepagesz=1G hugepages=1"
 
