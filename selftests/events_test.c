@@ -1012,29 +1012,13 @@ TEST(joining_the_events_group_needs_cap_sys_admin)
 	EXPECT_EQ(EPERM, errno);
 }
 
-/* The module path the VM loaded (kernel command line mmlens_kmod=). */
-static int module_path(char *path, size_t size)
-{
-	char cmdline[4096], *p, *end;
-
-	if (mmt_read_file("/proc/cmdline", cmdline, sizeof(cmdline)))
-		return -1;
-	p = strstr(cmdline, "mmlens_kmod=");
-	if (!p)
-		return -1;
-	p += strlen("mmlens_kmod=");
-	end = p + strcspn(p, " \n");
-	snprintf(path, size, "%.*s", (int)(end - p), p);
-	return 0;
-}
-
 /* rmmod while a process is watched and events stream; then load it again. */
 TEST_F(events, rmmod_during_a_live_stream_then_reload)
 {
 	struct mmlens_nl again;
 	char path[4096];
 
-	if (module_path(path, sizeof(path)))
+	if (mmt_module_path(path, sizeof(path)))
 		SKIP(return, "module path unknown (no mmlens_kmod= on the kernel command line)");
 	ASSERT_EQ(0, puppet_start(&self->p, NULL));
 	ASSERT_EQ(0, watch(&self->nl, MMLENS_CMD_WATCH_ADD, self->p.pid, true, &self->err));

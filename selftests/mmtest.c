@@ -20,7 +20,7 @@
 #include "mmtest.h"
 #include "paging.h"
 
-char mmt_parse_error[256];
+__thread char mmt_parse_error[256];
 
 /*
  * A test that asks mmlens about itself must not change its own address space
@@ -400,26 +400,31 @@ static int vma_cb(struct nl_msg *msg, void *arg)
 			   genlmsg_attrlen(nlmsg_data(nlh), 0), &v->vma[v->n++], NULL, NULL);
 }
 
+int mmt_get_vmas_once(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end,
+		      struct mmt_vmas *out, struct mmlens_nl_err *err)
+{
+	struct nl_msg *msg = mmlens_nl_request(nl, MMLENS_CMD_GET_VMA, NLM_F_DUMP);
+
+	if (!msg)
+		return -ENOMEM;
+	out->n = 0;
+	mmt_parse_error[0] = '\0';
+	if (nla_put_u32(msg, MMLENS_A_VMA_PID, pid) ||
+	    (start != MMT_NONE && nla_put_u64(msg, MMLENS_A_VMA_START, start)) ||
+	    (end != MMT_NONE && nla_put_u64(msg, MMLENS_A_VMA_END, end))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return mmlens_nl_transact(nl, msg, vma_cb, out, err);
+}
+
 int mmt_get_vmas(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end,
 		 struct mmt_vmas *out, struct mmlens_nl_err *err)
 {
 	int ret = -EAGAIN, tries;
 
-	for (tries = 0; tries < 50 && ret == -EAGAIN; tries++) {
-		struct nl_msg *msg = mmlens_nl_request(nl, MMLENS_CMD_GET_VMA, NLM_F_DUMP);
-
-		if (!msg)
-			return -ENOMEM;
-		out->n = 0;
-		mmt_parse_error[0] = '\0';
-		if (nla_put_u32(msg, MMLENS_A_VMA_PID, pid) ||
-		    (start != MMT_NONE && nla_put_u64(msg, MMLENS_A_VMA_START, start)) ||
-		    (end != MMT_NONE && nla_put_u64(msg, MMLENS_A_VMA_END, end))) {
-			nlmsg_free(msg);
-			return -EMSGSIZE;
-		}
-		ret = mmlens_nl_transact(nl, msg, vma_cb, out, err);
-	}
+	for (tries = 0; tries < 50 && ret == -EAGAIN; tries++)
+		ret = mmt_get_vmas_once(nl, pid, start, end, out, err);
 	return ret;
 }
 
@@ -459,28 +464,33 @@ static int pte_cb(struct nl_msg *msg, void *arg)
 	return ret;
 }
 
+int mmt_get_ptes_once(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end, bool runs,
+		      struct mmt_ptes *out, struct mmlens_nl_err *err)
+{
+	struct nl_msg *msg = mmlens_nl_request(nl, MMLENS_CMD_GET_PTE, NLM_F_DUMP);
+
+	if (!msg)
+		return -ENOMEM;
+	out->n = 0;
+	out->messages = 0;
+	mmt_parse_error[0] = '\0';
+	if (nla_put_u32(msg, MMLENS_A_PTE_PID, pid) ||
+	    (start != MMT_NONE && nla_put_u64(msg, MMLENS_A_PTE_START, start)) ||
+	    (end != MMT_NONE && nla_put_u64(msg, MMLENS_A_PTE_END, end)) ||
+	    (runs && nla_put_flag(msg, MMLENS_A_PTE_RUNS))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return mmlens_nl_transact(nl, msg, pte_cb, out, err);
+}
+
 int mmt_get_ptes(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end, bool runs,
 		 struct mmt_ptes *out, struct mmlens_nl_err *err)
 {
 	int ret = -EAGAIN, tries;
 
-	for (tries = 0; tries < 50 && ret == -EAGAIN; tries++) {
-		struct nl_msg *msg = mmlens_nl_request(nl, MMLENS_CMD_GET_PTE, NLM_F_DUMP);
-
-		if (!msg)
-			return -ENOMEM;
-		out->n = 0;
-		out->messages = 0;
-		mmt_parse_error[0] = '\0';
-		if (nla_put_u32(msg, MMLENS_A_PTE_PID, pid) ||
-		    (start != MMT_NONE && nla_put_u64(msg, MMLENS_A_PTE_START, start)) ||
-		    (end != MMT_NONE && nla_put_u64(msg, MMLENS_A_PTE_END, end)) ||
-		    (runs && nla_put_flag(msg, MMLENS_A_PTE_RUNS))) {
-			nlmsg_free(msg);
-			return -EMSGSIZE;
-		}
-		ret = mmlens_nl_transact(nl, msg, pte_cb, out, err);
-	}
+	for (tries = 0; tries < 50 && ret == -EAGAIN; tries++)
+		ret = mmt_get_ptes_once(nl, pid, start, end, runs, out, err);
 	return ret;
 }
 
@@ -929,6 +939,21 @@ int mmt_system(const char *fmt, ...)
 	if (ret == -1 || !WIFEXITED(ret))
 		return -1;
 	return WEXITSTATUS(ret);
+}
+
+int mmt_module_path(char *path, size_t size)
+{
+	char cmdline[4096], *p, *end;
+
+	if (mmt_read_file("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return -1;
+	p = strstr(cmdline, "mmlens_kmod=");
+	if (!p)
+		return -1;
+	p += strlen("mmlens_kmod=");
+	end = p + strcspn(p, " \n");
+	snprintf(path, size, "%.*s", (int)(end - p), p);
+	return 0;
 }
 
 int mmt_pin_cpu(void)

@@ -124,8 +124,8 @@ struct mmt_ptes {
 #define VV(p_, X) ((p_)->v[MMLENS_A_VMA_##X])
 #define VHAS(p_, X) mmt_has((p_), MMLENS_A_VMA_##X)
 
-/* Why the last reply failed to parse (-EBADMSG). */
-extern char mmt_parse_error[256];
+/* Why the calling thread's last reply failed to parse (-EBADMSG). */
+extern __thread char mmt_parse_error[256];
 
 /*
  * Queries.  Each returns 0 or a negative errno, with the kernel's errno and
@@ -142,6 +142,11 @@ int mmt_get_vmas(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end,
 		 struct mmt_vmas *out, struct mmlens_nl_err *err);
 int mmt_get_ptes(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end, bool runs,
 		 struct mmt_ptes *out, struct mmlens_nl_err *err);
+/* One attempt of each: -EAGAIN when the kernel flagged the dump interrupted. */
+int mmt_get_vmas_once(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end,
+		      struct mmt_vmas *out, struct mmlens_nl_err *err);
+int mmt_get_ptes_once(struct mmlens_nl *nl, pid_t pid, uint64_t start, uint64_t end, bool runs,
+		      struct mmt_ptes *out, struct mmlens_nl_err *err);
 /* Reserve room beforehand, so that a dump of the caller itself does not mmap. */
 void mmt_ptes_reserve(struct mmt_ptes *p, size_t n);
 void mmt_vmas_reserve(struct mmt_vmas *v, int n);
@@ -212,6 +217,8 @@ bool mmt_thp_available(void);
 void *mmt_map_thp(void);
 /* Runs cmd through sh; returns its exit status (or -1). */
 int mmt_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The mmlens.ko the VM loaded (kernel command line mmlens_kmod=); 0 or -1. */
+int mmt_module_path(char *path, size_t size);
 /* Pins the caller to one CPU (the first it may run on); 0 or -errno. */
 int mmt_pin_cpu(void);
 /* 4 or 5 by probing the address space, without mmlens (paging.h). */
