@@ -21,6 +21,11 @@
  * attributes, attributes of the wrong type or length, and non-zero reserved
  * header bytes are rejected with -EINVAL.
  *
+ * While the module unloads, the generic netlink core answers for it: a
+ * request gets -ENOENT (no such family), a dump that starts then
+ * -EPROTONOSUPPORT, neither with an extended ack message.  After a reload the
+ * family may have another id: resolve it again.
+ *
  * MMLENS_CMD_GET_STATUS
  * ---------------------
  *
