@@ -48,5 +48,6 @@ done
 
 install -m 0755 "$here/init" "$root/init"
 mkdir -p "$(dirname "$out")"
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
-mv "$out.tmp" "$out"
+# Guests of one kernel may boot side by side: each writes its own, renamed whole.
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
