@@ -14,8 +14,10 @@
 /*
  * mmlens hands out physical frame numbers of other processes, the same
  * information /proc/PID/pagemap hides from anyone without CAP_SYS_ADMIN, so
- * demand that capability in the initial user namespace, of both the socket's
- * opener and the current sender (netlink_capable() checks both).
+ * demand that capability in the initial user namespace of the sender, and of
+ * the socket's opener too (netlink_capable()) unless the sender named the
+ * kernel as destination (sendto()), which netlink takes as the sender's own
+ * privileged act.
  */
 int mmlens_check_caller(struct sk_buff *skb, struct netlink_ext_ack *extack)
 {
