@@ -36,7 +36,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # KASAN and lockdep under TCG: everything takes several times longer.
 MMLENS_VM_TIMEOUT=${MMLENS_VM_TIMEOUT:-3600} MMLENS_PAGING=${MMLENS_PAGING:-5} \
-MMLENS_GUEST_ENV="MMLENS_STRESS_SECONDS=$stress,MMLENS_FUZZ_MESSAGES=$fuzz" \
+MMLENS_GUEST_ENV="MMLENS_STRESS_SECONDS=$stress,MMLENS_FUZZ_MESSAGES=$fuzz,MMLENS_TEST_TIMEOUT=3000" \
 	selftests/vm/matrix.sh "$kver" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 

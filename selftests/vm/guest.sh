@@ -137,7 +137,7 @@ for prog in "${progs[@]}"; do
 	name=$(basename "$prog")
 	echo "# selftest: $name" >>"$out/tap.log"
 	log=/tmp/$name.log
-	timeout 900 "$prog" >"$log" 2>&1
+	timeout "${MMLENS_TEST_TIMEOUT:-900}" "$prog" >"$log" 2>&1
 	rc=$?
 	sed 's/^/# /' "$log" >>"$out/tap.log"
 	totals=$(grep -E '^# Totals: ' "$log" | tail -n 1)
