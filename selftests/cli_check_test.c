@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,30 +27,11 @@ FIXTURE(check) {
 	char cli[1024];
 };
 
-/* userspace/mmlens of this tree: the test runs from build/selftests/. */
-static bool find_cli(char *cli, size_t size)
-{
-	char exe[1024 - 32], *dir;
-	ssize_t n;
-
-	if (getenv("MMLENS_CLI")) {
-		snprintf(cli, size, "%s", getenv("MMLENS_CLI"));
-		return !access(cli, X_OK);
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return false;
-	exe[n] = '\0';
-	dir = dirname(dirname(dirname(exe)));
-	snprintf(cli, size, "%s/userspace/mmlens", dir);
-	return !access(cli, X_OK);
-}
-
 FIXTURE_SETUP(check)
 {
 	char cmd[1200];
 
-	if (!find_cli(self->cli, sizeof(self->cli))) {
+	if (mmt_find_cli(self->cli, sizeof(self->cli))) {
 		TH_LOG("looked for %s", self->cli);
 		SKIP(return, "no mmlens CLI built in this tree (userspace/mmlens)");
 	}

@@ -27,6 +27,7 @@
 
 #include <netlink/genl/ctrl.h>
 
+#include "audit.h"
 #include "kselftest_harness.h"
 #include "mmtest.h"
 
@@ -86,6 +87,8 @@ static void parse_datagram(struct evlist *l, const char *buf, int len)
 		struct ev *e;
 		int rem;
 
+		/* Read here, not by libmmlens: audit them as it audits replies. */
+		mmlens_audit(nlh);
 		if (l->n == l->cap) {
 			l->cap = l->cap ? 2 * l->cap : 1024;
 			l->e = realloc(l->e, l->cap * sizeof(*l->e));

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <malloc.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -922,6 +923,24 @@ void *mmt_map_thp(void)
 		return MAP_FAILED;
 	}
 	return p;
+}
+
+int mmt_find_cli(char *cli, size_t size)
+{
+	char exe[1024 - 32], *dir;
+	ssize_t n;
+
+	if (getenv("MMLENS_CLI")) {
+		snprintf(cli, size, "%s", getenv("MMLENS_CLI"));
+		return access(cli, X_OK) ? -ENOENT : 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	dir = dirname(dirname(dirname(exe)));
+	snprintf(cli, size, "%s/userspace/mmlens", dir);
+	return access(cli, X_OK) ? -ENOENT : 0;
 }
 
 int mmt_system(const char *fmt, ...)

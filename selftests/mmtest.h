@@ -215,6 +215,12 @@ void *mmt_map_aligned(size_t size, size_t align, int prot, int flags, int fd, of
 bool mmt_thp_available(void);
 /* One PMD of private anonymous memory, 2 MiB-aligned, advised MADV_HUGEPAGE; MAP_FAILED on failure. */
 void *mmt_map_thp(void);
+/*
+ * The mmlens CLI to test: $MMLENS_CLI, else userspace/mmlens of the tree
+ * the running test was built in (it runs from build/selftests/).  Returns 0
+ * when it is there and executable, with its path in cli either way.
+ */
+int mmt_find_cli(char *cli, size_t size);
 /* Runs cmd through sh; returns its exit status (or -1). */
 int mmt_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The mmlens.ko the VM loaded (kernel command line mmlens_kmod=); 0 or -1. */

@@ -10,6 +10,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
+#include "audit.h"
 #include "live.h"
 #include "mmlens.h"
 
@@ -134,6 +135,7 @@ int mmlens_live_read(struct mmlens_live *lv, unsigned int max,
 		     nlh = NLMSG_NEXT(nlh, len)) {
 			if (nlh->nlmsg_type != lv->family)
 				continue;
+			mmlens_audit(nlh);
 			ret = fn(nlh, arg);
 			if (ret < 0)
 				return ret;

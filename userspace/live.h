@@ -51,9 +51,10 @@ void mmlens_live_close(struct mmlens_live *lv);
 
 /*
  * Reads the datagrams queued on the socket, at most max, without waiting,
- * and calls fn for each message of the family in them; fn returns 0 to go on
- * or a negative errno to stop.  An overrun of the receive buffer (ENOBUFS:
- * the kernel dropped events) increments *overruns and reading goes on.
+ * and calls fn for each message of the family in them, audited for kernel
+ * addresses first (audit.h); fn returns 0 to go on or a negative errno to
+ * stop.  An overrun of the receive buffer (ENOBUFS: the kernel dropped
+ * events) increments *overruns and reading goes on.
  * Returns the number of datagrams read, or fn's or recv's -errno.
  */
 int mmlens_live_read(struct mmlens_live *lv, unsigned int max,

@@ -18,6 +18,7 @@
 
 #include <linux/mmlens.h>
 
+#include "audit.h"
 #include "nl.h"
 
 int mmlens_nl_errno(int nlerr)
@@ -161,6 +162,7 @@ bad:
 struct transact {
 	int (*cb)(struct nl_msg *msg, void *arg);
 	void *arg;
+	int family;		/* replies of this family are audited */
 	uint32_t port, seq;	/* of the request, which the replies echo */
 	int cb_error;
 	struct mmlens_nl_err kernel;
@@ -197,6 +199,8 @@ static void take_datagram(struct nl_msg *rx, int len, struct transact *t)
 			t->done = true;
 			break;
 		}
+		if (nlh->nlmsg_type == t->family)
+			mmlens_audit(nlh);
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE || !t->cb || t->cb_error)
 			continue;
 		if (nlh != front)
@@ -241,7 +245,7 @@ int mmlens_nl_transact(struct mmlens_nl *nl, struct nl_msg *msg,
 		       int (*cb)(struct nl_msg *msg, void *arg), void *arg,
 		       struct mmlens_nl_err *err)
 {
-	struct transact t = { .cb = cb, .arg = arg };
+	struct transact t = { .cb = cb, .arg = arg, .family = nl->family };
 	int ret;
 
 	/* Without an ACK a successful request that has no reply never ends. */

@@ -51,7 +51,8 @@ struct nl_msg *mmlens_nl_request(struct mmlens_nl *nl, uint8_t cmd, int flags);
  * else cb's, else a local one; -EAGAIN when the kernel flagged a dump as
  * interrupted (NLM_F_DUMP_INTR).  Fills *err (may be NULL) with that errno
  * and the kernel's extack message; on success the message may still hold a
- * warning.
+ * warning.  Every reply of the family is audited for kernel addresses
+ * (audit.h).
  */
 int mmlens_nl_transact(struct mmlens_nl *nl, struct nl_msg *msg,
 		       int (*cb)(struct nl_msg *msg, void *arg), void *arg,

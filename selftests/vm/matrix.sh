@@ -13,7 +13,8 @@
 # A configuration whose module does not build, whose VM does not boot, load or
 # unload the module, or finish in time, or whose kernel log shows a WARNING,
 # BUG, Oops, KASAN, lockdep or RCU-stall report, or whose paging mode is not the
-# one asked for, fails and counts as one more failed test.
+# one asked for, or in whose mmlens output the audit found a kernel address
+# (userspace/audit.h), fails and counts as one more failed test.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,6 +74,9 @@ run_config() { # kver levels dir
 			head -40 "$out/kmemleak.log" | sed 's/^/#   /'
 		elif [ "$probed" != "$levels" ]; then
 			problem="asked for $levels-level paging, the guest runs $probed-level"
+		elif [ "$(get kaddr)" != 0 ]; then
+			problem="$(get kaddr) kernel address(es) in mmlens output ($out/kaddr.log)"
+			head -20 "$out/kaddr.log" | sed 's/^/#   /'
 		fi
 		if [ -n "$problem" ] && [ "$(get done)" != ok ]; then
 			echo "# console tail ($out/console.log):"

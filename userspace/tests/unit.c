@@ -20,6 +20,7 @@
 
 #include <linux/mmlens.h>
 
+#include "audit.h"
 #include "check.h"
 #include "events.h"
 #include "live.h"
@@ -2982,6 +2983,226 @@ static void test_live_socket(void)
 	CHECK(mmlens_live_open(&lv, "mmlens-nosuch", "events", 4096) == -ENOENT);
 }
 
+/* Kernel-address audit. */
+
+/* What the audit reported: the last finding and how many there were. */
+struct findings {
+	int n;
+	char cmd[32], field[128];
+	uint64_t value;
+};
+
+static void collect(void *arg, const char *cmd, const char *field, uint64_t value)
+{
+	struct findings *f = arg;
+
+	f->n++;
+	snprintf(f->cmd, sizeof(f->cmd), "%s", cmd);
+	snprintf(f->field, sizeof(f->field), "%s", field);
+	f->value = value;
+}
+
+static struct findings audit_of(struct nl_msg *msg)
+{
+	struct findings f = { 0 };
+
+	CHECK(msg);
+	if (!msg)
+		return f;
+	CHECK(mmlens_audit_scan(nlmsg_hdr(msg), collect, &f) == (unsigned int)f.n);
+	nlmsg_free(msg);
+	return f;
+}
+
+static struct nl_msg *reply(uint8_t cmd)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, 0, 0, 0x20, 0, 0, cmd, MMLENS_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* A kernel pointer in the direct map, as a leak would show one. */
+#define KPTR 0xffff888003a1c000ULL
+/*
+ * An x86 PTE marker (uffd-wp): swap type 31 in the top five bits, the
+ * inverted offset 1 below them.  A hardware value, not an address.
+ */
+#define MARKER_ENTRY 0xfffffffffffffc00ULL
+
+static void test_audit_reports_kernel_addresses(void)
+{
+	struct mmlens_pte recs[3] = {
+		{ .va = 0x7f0000000000ULL, .entry = MARKER_ENTRY },
+		{ .va = 0x7f0000001000ULL, .pfn = 0x1234 },
+		{ .va = 0x7f0000002000ULL, .pfn = KPTR >> 12 << 12 },
+	};
+	struct nl_msg *msg;
+	struct nlattr *nest, *inner;
+	struct findings f;
+
+	/* Where an address belongs: GET_MM's physical address of the PGD. */
+	msg = reply(MMLENS_CMD_GET_MM);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_MM_START_CODE, 0x555555554000ULL) &&
+	      !nla_put_u64(msg, MMLENS_A_MM_PGD_PA, KPTR));
+	f = audit_of(msg);
+	CHECK(f.n == 1 && f.value == KPTR);
+	CHECK_STR(f.cmd, "GET_MM");
+	CHECK_STR(f.field, "MM_PGD_PA");
+
+	/* In a nest, among raw entries that are left out. */
+	msg = reply(MMLENS_CMD_TRANSLATE);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_WALK_VA, 0x1000));
+	nest = msg ? nla_nest_start(msg, MMLENS_A_WALK_LEVEL) : NULL;
+	CHECK(nest && !nla_put_u64(msg, MMLENS_A_LEVEL_ENTRY, MARKER_ENTRY) &&
+	      !nla_put_u64(msg, MMLENS_A_LEVEL_TABLE_PA, KPTR + 0x1000));
+	if (nest)
+		nla_nest_end(msg, nest);
+	f = audit_of(msg);
+	CHECK(f.n == 1 && f.value == KPTR + 0x1000);
+	CHECK_STR(f.field, "WALK_LEVEL.LEVEL_TABLE_PA");
+
+	/* A struct page pointer for a frame number. */
+	msg = reply(MMLENS_CMD_TRANSLATE);
+	nest = msg ? nla_nest_start(msg, MMLENS_A_WALK_FRAME) : NULL;
+	CHECK(nest && !nla_put_u64(msg, MMLENS_A_FRAME_PFN, 0xffffea0000008c40ULL));
+	if (nest)
+		nla_nest_end(msg, nest);
+	f = audit_of(msg);
+	CHECK(f.n == 1);
+	CHECK_STR(f.field, "WALK_FRAME.FRAME_PFN");
+
+	/* GET_PTE records, field by field. */
+	msg = reply(MMLENS_CMD_GET_PTE);
+	CHECK(msg && !nla_put(msg, MMLENS_A_PTE_RECORDS, sizeof(recs), recs));
+	f = audit_of(msg);
+	CHECK(f.n == 1 && f.value == (KPTR >> 12 << 12));
+	CHECK_STR(f.field, "PTE_RECORDS[2].pfn");
+
+	/* Two levels of nests. */
+	msg = reply(MMLENS_CMD_GET_STATS);
+	nest = msg ? nla_nest_start(msg, MMLENS_A_STATS_TLB) : NULL;
+	inner = nest ? nla_nest_start(msg, MMLENS_A_TLB_REMOTE_SEND_IPI) : NULL;
+	CHECK(inner && !nla_put_u64(msg, MMLENS_A_TLB_COUNT_PAGES, KPTR));
+	if (inner) {
+		nla_nest_end(msg, inner);
+		nla_nest_end(msg, nest);
+	}
+	f = audit_of(msg);
+	CHECK(f.n == 1);
+	CHECK_STR(f.field, "STATS_TLB.TLB_REMOTE_SEND_IPI.TLB_COUNT_PAGES");
+
+	/* Events: the faulting address. */
+	msg = reply(MMLENS_CMD_FAULT_NTF);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_AFTER, MARKER_ENTRY) &&
+	      !nla_put_u64(msg, MMLENS_A_EVENT_VA, KPTR));
+	f = audit_of(msg);
+	CHECK(f.n == 1);
+	CHECK_STR(f.cmd, "FAULT_NTF");
+	CHECK_STR(f.field, "EVENT_VA");
+
+	/* What a newer module adds is audited before it is classified. */
+	msg = reply(MMLENS_CMD_MAX + 1);
+	CHECK(msg && !nla_put_u64(msg, 5, KPTR));
+	f = audit_of(msg);
+	CHECK(f.n == 1);
+	CHECK_STR(f.cmd, "command 13");
+	CHECK_STR(f.field, "attribute 5");
+	msg = reply(MMLENS_CMD_GET_FRAME);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_FRAME_MAX + 1, KPTR));
+	f = audit_of(msg);
+	CHECK(f.n == 1);
+	CHECK_STR(f.field, "attribute 9");
+
+	/* The bound is 5-level paging's kernel half; user addresses of both modes are below. */
+	msg = reply(MMLENS_CMD_GET_VMA);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_VMA_START, 0x00fffffffffff000ULL) &&
+	      !nla_put_u64(msg, MMLENS_A_VMA_END, 0xfeffffffffffffffULL) &&
+	      !nla_put_u64(msg, MMLENS_A_VMA_PGOFF, 0xff00000000000000ULL));
+	f = audit_of(msg);
+	CHECK(f.n == 1 && f.value == 0xff00000000000000ULL);
+	CHECK_STR(f.field, "VMA_PGOFF");
+}
+
+static void test_audit_leaves_raw_entries_out(void)
+{
+	struct mmlens_pte rec = {
+		.va = 0x7f0000000000ULL, .entry = MARKER_ENTRY, .swap_offset = 1,
+		.kind = MMLENS_KIND_MARKER, .swap_type = 31,
+	};
+	struct nl_msg *msg;
+	struct nlattr *nest;
+
+	/* A walk that ends at a marker: every entry attribute holds it. */
+	msg = reply(MMLENS_CMD_TRANSLATE);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_WALK_VA, 0x7f0000000000ULL));
+	nest = msg ? nla_nest_start(msg, MMLENS_A_WALK_LEVEL) : NULL;
+	CHECK(nest && !nla_put_u64(msg, MMLENS_A_LEVEL_TABLE_PA, 0x12345000) &&
+	      !nla_put_u64(msg, MMLENS_A_LEVEL_ENTRY, MARKER_ENTRY) &&
+	      !nla_put_u64(msg, MMLENS_A_LEVEL_FLAGS, 0));
+	if (nest)
+		nla_nest_end(msg, nest);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_WALK_ENTRY, MARKER_ENTRY) &&
+	      !nla_put_u64(msg, MMLENS_A_WALK_SWAP_OFFSET, 1) &&
+	      !nla_put_u64(msg, MMLENS_A_WALK_VMA_FLAGS, 0x8000000000100073ULL));
+	CHECK(audit_of(msg).n == 0);
+
+	msg = reply(MMLENS_CMD_GET_PTE);
+	CHECK(msg && !nla_put(msg, MMLENS_A_PTE_RECORDS, sizeof(rec), &rec));
+	CHECK(audit_of(msg).n == 0);
+
+	msg = reply(MMLENS_CMD_FAULT_NTF);
+	CHECK(msg && !nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_BEFORE, MARKER_ENTRY) &&
+	      !nla_put_u64(msg, MMLENS_A_EVENT_ENTRY_AFTER, MARKER_ENTRY));
+	CHECK(audit_of(msg).n == 0);
+
+	/* Nor does a canned reply of every kind walked by the CLI's tests. */
+	CHECK(audit_of(build_walk(WALK_PRESENT)).n == 0);
+	CHECK(audit_of(build_walk(WALK_SWAP)).n == 0);
+	CHECK(audit_of(build_walk(WALK_HUGE)).n == 0);
+	CHECK(audit_of(build_status(STATUS_OK)).n == 0);
+}
+
+static void test_audit_file(void)
+{
+	char path[] = "/tmp/mmlens-audit-XXXXXX", text[1024] = "";
+	struct nl_msg *leak = reply(MMLENS_CMD_GET_MM), *clean = reply(MMLENS_CMD_GET_MM);
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	CHECK(fd >= 0 && leak && clean);
+	if (fd < 0 || !leak || !clean)
+		goto out;
+	CHECK(!nla_put_u64(leak, MMLENS_A_MM_PGD_PA, KPTR));
+	CHECK(!nla_put_u64(clean, MMLENS_A_MM_PGD_PA, 0x3a1c000));
+
+	/* Unset: nothing is written anywhere. */
+	unsetenv(MMLENS_AUDIT_ENV);
+	mmlens_audit(nlmsg_hdr(leak));
+	setenv(MMLENS_AUDIT_ENV, path, 1);
+	mmlens_audit(nlmsg_hdr(clean));
+	mmlens_audit(nlmsg_hdr(leak));
+	unsetenv(MMLENS_AUDIT_ENV);
+
+	n = read(fd, text, sizeof(text) - 1);
+	CHECK(n > 0);
+	text[n > 0 ? n : 0] = '\0';
+	/* One line, from this process, naming where the address was. */
+	CHECK(strchr(text, '\n') == text + strlen(text) - 1);
+	CHECK(strstr(text, "kernel address in GET_MM MM_PGD_PA: 0xffff888003a1c000\n"));
+	CHECK(strstr(text, "unit-asan[") == text);
+out:
+	nlmsg_free(leak);
+	nlmsg_free(clean);
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -3035,6 +3256,9 @@ static const struct {
 	{ "stats_row", test_stats_row },
 	{ "stats_inputs", test_stats_inputs },
 	{ "live_socket", test_live_socket },
+	{ "audit_reports_kernel_addresses", test_audit_reports_kernel_addresses },
+	{ "audit_leaves_raw_entries_out", test_audit_leaves_raw_entries_out },
+	{ "audit_file", test_audit_file },
 };
 
 int main(void)
