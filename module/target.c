@@ -94,7 +94,7 @@ int mmlens_check_range(struct mm_struct *mm, u64 start, u64 *end, const struct n
 		NL_SET_ERR_MSG_ATTR(extack, start_attr, "range start is above its end");
 		return -EINVAL;
 	}
-	if (start >= mm->task_size && start != *end) {
+	if (start >= mm->task_size) {
 		NL_SET_ERR_MSG_ATTR(extack, start_attr, "address is not a user address");
 		return -EINVAL;
 	}
