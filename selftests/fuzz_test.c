@@ -607,7 +607,7 @@ static int range_errno(const struct fuzz *fz, uint64_t start, uint64_t end)
 {
 	if (start > end)
 		return -EINVAL;
-	if (start >= fz->task_size && start != end)
+	if (start >= fz->task_size)
 		return -EINVAL;
 	return 0;
 }
