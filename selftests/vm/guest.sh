@@ -11,6 +11,8 @@
 #   mmlens_kmod=PATH    mmlens.ko built for this kernel
 #   mmlens_levels=N     paging levels this configuration must have (4 or 5)
 #   mmlens_env=A=1,B=2  environment of the selftests or the run script
+#                       (MMLENS_TESTS, MMLENS_SKIP_TESTS, MMLENS_TEST_TIMEOUT
+#                       and the tests' own knobs)
 #
 # Results go to the host through the writable 9p share "mmlens_out" as
 # key=value lines in "result", plus tap.log and dmesg.log.
@@ -130,7 +132,17 @@ export MMLENS_EXPECT_PAGING_LEVELS=$levels
 # sends the suite (userspace/audit.h); the host fails a non-empty file.
 export MMLENS_AUDIT_KADDR=/tmp/mmlens-kaddr.log
 : >"$MMLENS_AUDIT_KADDR"
+# MMLENS_TESTS / MMLENS_SKIP_TESTS (names separated by ':') pick programs:
+# check-debug runs the fuzzer in a guest of its own, beside the rest.
 mapfile -t progs < <(ls "$dir"/build/selftests/*_test 2>/dev/null)
+picked=()
+for prog in "${progs[@]}"; do
+	name=$(basename "$prog")
+	[ -z "${MMLENS_TESTS:-}" ] || [[ ":$MMLENS_TESTS:" == *":$name:"* ]] || continue
+	[[ ":${MMLENS_SKIP_TESTS:-}:" == *":$name:"* ]] && continue
+	picked+=("$prog")
+done
+progs=("${picked[@]}")
 pass=0 fail=0 skip=0 n=0
 {
 	echo "TAP version 13"
