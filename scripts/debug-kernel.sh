@@ -71,11 +71,20 @@ fi
 [ -r "$tarball" ] || { log "no $tarball (apt-get install linux-source-6.12)"; exit 1; }
 mkdir -p "$cache"
 src=$cache/linux-source-6.12
+# A tree of the same tarball is built again incrementally: kbuild recompiles
+# only what the options that changed reach.
+unpacked=$cache/unpacked-$(sha256sum "$tarball" | cut -c1-16)
 stamp=$cache/built-$(sha256sum "$fragment" "$tarball" | sha256sum | cut -c1-16)
 if [ ! -e "$stamp" ]; then
-	log "building the debug kernel from $tarball in $cache (about 20 minutes)"
-	rm -rf "$src" "$cache"/*.deb "$cache"/*.buildinfo "$cache"/*.changes
-	tar -xf "$tarball" -C "$cache"
+	rm -f "$cache"/*.deb "$cache"/*.buildinfo "$cache"/*.changes "$cache"/built-*
+	if [ ! -e "$unpacked" ]; then
+		log "building the debug kernel from $tarball in $cache (about 20 minutes)"
+		rm -rf "$src" "$cache"/unpacked-*
+		tar -xf "$tarball" -C "$cache"
+		touch "$unpacked"
+	else
+		log "building the debug kernel again in $src (the options changed)"
+	fi
 	make -C "$src" -s x86_64_defconfig kvm_guest.config >&2
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$fragment" >/dev/null
 	make -C "$src" -s olddefconfig >&2
