@@ -116,7 +116,7 @@ demo: deps cli selftests $(BUILD)/demo/demo_target $(BUILD)/demo/cow_demo
 # uses `rep movsq`/`rep stosq` and glibc's memcpy() drops from 3.06 to 0.35
 # ns/byte: nearer to hardware, for mmlens and /proc alike (measured: pagemap
 # pread 129 -> 138 ns/page, the raw GET_PTE dump 931 -> 555).  The test VMs
-# keep the full `-cpu max`.
+# hide them too (selftests/vm/matrix.sh, MMLENS_CPU_FLAGS).
 BENCH_CPU_FLAGS ?= -erms,-fsrm
 
 bench: deps cli selftests $(BUILD)/bench/ptes_bench $(BUILD)/bench/sparse_target \

@@ -9,6 +9,11 @@
 #   MMLENS_BUILD=DIR      build root for modules and VM output (default build/)
 #   MMLENS_GUEST_ENV=...  NAME=VALUE[,NAME=VALUE...] for the selftests in the guest
 #   MMLENS_VM_JOBS=N      guests at a time (default: the number of CPUs)
+#   MMLENS_CPU_FLAGS=...  more -cpu flags (default -erms,-fsrm: without them the
+#                         guest kernel clears and copies pages with rep stosb/movsb,
+#                         which QEMU's TCG runs a byte at a time; a THP fault then
+#                         spent long enough in clear_page_erms on a busy host for
+#                         the soft lockup detector to fire)
 #
 # A configuration whose module does not build, whose VM does not boot, load or
 # unload the module, or finish in time, or whose kernel log shows a WARNING,
@@ -49,7 +54,8 @@ run_config() { # kver levels dir
 		[ "$levels" = 5 ] && flag=-5
 		start=$(date +%s)
 		"$here/run-vm.sh" -k "$kver" -m test -o "$out" -M "$build/kmod/$kver/mmlens.ko" \
-			-t "$timeout_s" $flag ${MMLENS_GUEST_ENV:+-e "$MMLENS_GUEST_ENV"}
+			-t "$timeout_s" $flag ${MMLENS_GUEST_ENV:+-e "$MMLENS_GUEST_ENV"} \
+			-c "${MMLENS_CPU_FLAGS--erms,-fsrm}"
 		rc=$?
 		secs=$(($(date +%s) - start))
 		get() { sed -n "s/^$1=//p" "$out/result" 2>/dev/null | tail -n 1; }
