@@ -91,8 +91,9 @@ $(BUILD)/demo/demo_target: demo/demo_target.c
 # Static: the dynamic loader's relocations would be COW faults in the demo's stream.
 $(BUILD)/demo/cow_demo: demo/cow_demo.c
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -static -o $@ $<
-$(BUILD)/bench/ptes_bench: selftests/bench/ptes_bench.c userspace/libmmlens.a
-	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $< $(USER_LIBS)
+# ptes_bench copies rows out through the CLI's output buffer (fmt.o).
+$(BUILD)/bench/ptes_bench: selftests/bench/ptes_bench.c userspace/fmt.o userspace/libmmlens.a
+	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $< userspace/fmt.o $(USER_LIBS)
 # fault_bench watches and decodes events with the CLI's own code (its objects
 # come with `make cli`), which needs json-c besides libnl.
 FAULT_BENCH_OBJS := $(addprefix userspace/,live.o events.o names.o output.o)
@@ -116,7 +117,9 @@ demo: deps cli selftests $(BUILD)/demo/demo_target $(BUILD)/demo/cow_demo
 # uses `rep movsq`/`rep stosq` and glibc's memcpy() drops from 3.06 to 0.35
 # ns/byte: nearer to hardware, for mmlens and /proc alike (measured: pagemap
 # pread 129 -> 138 ns/page, the raw GET_PTE dump 931 -> 555).  The test VMs
-# hide them too (selftests/vm/matrix.sh, MMLENS_CPU_FLAGS).
+# hide them too (selftests/vm/matrix.sh, MMLENS_CPU_FLAGS).  Its RAM is
+# backed by host memory before boot (run-vm.sh -p): a timed run that got guest
+# frames the host had never touched paid the host's page faults too.
 BENCH_CPU_FLAGS ?= -erms,-fsrm
 
 bench: deps cli selftests $(BUILD)/bench/ptes_bench $(BUILD)/bench/sparse_target \
@@ -124,7 +127,7 @@ bench: deps cli selftests $(BUILD)/bench/ptes_bench $(BUILD)/bench/sparse_target
 	@[ -n "$(BENCH_KVER)" ] || { echo "mmlens: no 6.12 kernel to boot (run 'sudo make deps')" >&2; exit 1; }
 	scripts/build-kmod.sh $(BENCH_KVER)
 	selftests/vm/run-vm.sh -m run -r selftests/bench/run.sh -k $(BENCH_KVER) -o $(BUILD)/vm/bench \
-		-M $(BUILD)/kmod/$(BENCH_KVER)/mmlens.ko $(if $(BENCH_CPU_FLAGS),-c $(BENCH_CPU_FLAGS))
+		-M $(BUILD)/kmod/$(BENCH_KVER)/mmlens.ko $(if $(BENCH_CPU_FLAGS),-c $(BENCH_CPU_FLAGS)) -p
 
 install: module cli
 	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) modules_install

@@ -22,24 +22,6 @@
 #define PF_KTHREAD 0x00200000
 
 /* The commands that take a target PID, and how to ask them. */
-struct target_cmd {
-	const char *name;
-	uint8_t cmd;
-	int flags;
-	int pid_attr;
-	int va_attr;	/* 0: none needed */
-};
-
-static const struct target_cmd target_cmds[] = {
-	{ "GET_MM", MMLENS_CMD_GET_MM, 0, MMLENS_A_MM_PID, 0 },
-	{ "GET_VMA", MMLENS_CMD_GET_VMA, NLM_F_DUMP, MMLENS_A_VMA_PID, 0 },
-	{ "TRANSLATE", MMLENS_CMD_TRANSLATE, 0, MMLENS_A_WALK_PID, MMLENS_A_WALK_VA },
-	{ "GET_PTE", MMLENS_CMD_GET_PTE, NLM_F_DUMP, MMLENS_A_PTE_PID, 0 },
-	{ "WATCH_ADD", MMLENS_CMD_WATCH_ADD, 0, MMLENS_A_WATCH_PID, 0 },
-	{ "WATCH_DEL", MMLENS_CMD_WATCH_DEL, 0, MMLENS_A_WATCH_PID, 0 },
-};
-#define NCMDS (sizeof(target_cmds) / sizeof(target_cmds[0]))
-
 FIXTURE(req) {
 	struct mmlens_nl nl;
 	struct mmlens_nl_err err;
@@ -61,16 +43,10 @@ FIXTURE_TEARDOWN(req)
 }
 
 /* Sends c for pid (with a valid VA where one is needed); returns the errno. */
-static int ask(FIXTURE_DATA(req) *self, struct mmlens_nl *nl, const struct target_cmd *c,
+static int ask(FIXTURE_DATA(req) *self, struct mmlens_nl *nl, const struct mmt_pid_cmd *c,
 	       pid_t pid)
 {
-	struct nl_msg *msg = mmlens_nl_request(nl, c->cmd, c->flags);
-
-	nla_put_u32(msg, c->pid_attr, pid);
-	if (c->va_attr)
-		nla_put_u64(msg, c->va_attr, self->user_va);
-	memset(&self->err, 0, sizeof(self->err));
-	return mmlens_nl_transact(nl, msg, NULL, NULL, &self->err);
+	return mmt_ask_pid(nl, c, pid, self->user_va, &self->err);
 }
 
 static void expect_error(struct __test_metadata *_metadata, FIXTURE_DATA(req) *self,
@@ -112,9 +88,9 @@ TEST_F(req, unknown_pid_gets_esrch_no_such_process)
 	unsigned int i;
 
 	ASSERT_GT(pid, 0);
-	for (i = 0; i < NCMDS; i++)
-		expect_error(_metadata, self, target_cmds[i].name,
-			     ask(self, &self->nl, &target_cmds[i], pid), -ESRCH, "no such process");
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++)
+		expect_error(_metadata, self, mmt_pid_cmds[i].name,
+			     ask(self, &self->nl, &mmt_pid_cmds[i], pid), -ESRCH, "no such process");
 }
 
 TEST_F(req, kernel_thread_gets_einval)
@@ -127,9 +103,9 @@ TEST_F(req, kernel_thread_gets_einval)
 	ASSERT_TRUE(st[9] & PF_KTHREAD) {
 		TH_LOG("pid 2 is not a kernel thread here (flags %#llx)", (unsigned long long)st[9]);
 	}
-	for (i = 0; i < NCMDS; i++)
-		expect_error(_metadata, self, target_cmds[i].name,
-			     ask(self, &self->nl, &target_cmds[i], kthread), -EINVAL,
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++)
+		expect_error(_metadata, self, mmt_pid_cmds[i].name,
+			     ask(self, &self->nl, &mmt_pid_cmds[i], kthread), -EINVAL,
 			     "process is a kernel thread");
 }
 
@@ -144,9 +120,9 @@ TEST_F(req, reaped_child_gets_esrch_no_such_process)
 	if (!child)
 		_exit(0);
 	ASSERT_EQ(child, waitpid(child, &status, 0));
-	for (i = 0; i < NCMDS; i++)
-		expect_error(_metadata, self, target_cmds[i].name,
-			     ask(self, &self->nl, &target_cmds[i], child), -ESRCH, "no such process");
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++)
+		expect_error(_metadata, self, mmt_pid_cmds[i].name,
+			     ask(self, &self->nl, &mmt_pid_cmds[i], child), -ESRCH, "no such process");
 }
 
 TEST_F(req, zombie_child_gets_esrch_process_has_exited)
@@ -168,9 +144,9 @@ TEST_F(req, zombie_child_gets_esrch_process_has_exited)
 		usleep(10000);
 	}
 	ASSERT_EQ('Z', state);
-	for (i = 0; i < NCMDS; i++)
-		expect_error(_metadata, self, target_cmds[i].name,
-			     ask(self, &self->nl, &target_cmds[i], child), -ESRCH,
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++)
+		expect_error(_metadata, self, mmt_pid_cmds[i].name,
+			     ask(self, &self->nl, &mmt_pid_cmds[i], child), -ESRCH,
 			     "process has exited");
 	waitpid(child, NULL, 0);
 }
@@ -233,11 +209,11 @@ TEST_F(req, missing_required_attributes_get_einval)
 	struct nl_msg *msg;
 	unsigned int i;
 
-	for (i = 0; i < NCMDS; i++) {
-		msg = mmlens_nl_request(&self->nl, target_cmds[i].cmd, target_cmds[i].flags);
-		if (target_cmds[i].va_attr)
-			nla_put_u64(msg, target_cmds[i].va_attr, self->user_va);
-		expect_error(_metadata, self, target_cmds[i].name,
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++) {
+		msg = mmlens_nl_request(&self->nl, mmt_pid_cmds[i].cmd, mmt_pid_cmds[i].flags);
+		if (mmt_pid_cmds[i].va_attr)
+			nla_put_u64(msg, mmt_pid_cmds[i].va_attr, self->user_va);
+		expect_error(_metadata, self, mmt_pid_cmds[i].name,
 			     mmlens_nl_transact(&self->nl, msg, NULL, NULL, &self->err), -EINVAL,
 			     "missing pid attribute");
 	}
@@ -256,15 +232,15 @@ TEST_F(req, pid_of_the_wrong_size_gets_einval_and_extack)
 {
 	unsigned int i;
 
-	for (i = 0; i < NCMDS; i++) {
-		struct nl_msg *msg = mmlens_nl_request(&self->nl, target_cmds[i].cmd,
-						       target_cmds[i].flags);
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++) {
+		struct nl_msg *msg = mmlens_nl_request(&self->nl, mmt_pid_cmds[i].cmd,
+						       mmt_pid_cmds[i].flags);
 		uint8_t one = 1;
 
-		nla_put(msg, target_cmds[i].pid_attr, 1, &one);
-		if (target_cmds[i].va_attr)
-			nla_put_u64(msg, target_cmds[i].va_attr, self->user_va);
-		expect_error(_metadata, self, target_cmds[i].name,
+		nla_put(msg, mmt_pid_cmds[i].pid_attr, 1, &one);
+		if (mmt_pid_cmds[i].va_attr)
+			nla_put_u64(msg, mmt_pid_cmds[i].va_attr, self->user_va);
+		expect_error(_metadata, self, mmt_pid_cmds[i].name,
 			     mmlens_nl_transact(&self->nl, msg, NULL, NULL, &self->err), -EINVAL,
 			     NULL);
 	}
@@ -280,13 +256,13 @@ TEST_F(req, pid_zero_is_refused_by_the_policy_with_extack)
 	 * netlink's policy validation answers those -ERANGE ("integer out of
 	 * range"), its other checks -EINVAL.
 	 */
-	for (i = 0; i < NCMDS; i++) {
-		ret = ask(self, &self->nl, &target_cmds[i], 0);
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++) {
+		ret = ask(self, &self->nl, &mmt_pid_cmds[i], 0);
 		EXPECT_TRUE(ret == -EINVAL || ret == -ERANGE) {
-			TH_LOG("%s: got %d", target_cmds[i].name, ret);
+			TH_LOG("%s: got %d", mmt_pid_cmds[i].name, ret);
 		}
 		EXPECT_NE(0, self->err.msg[0]);
-		TH_LOG("%s: %d, extack \"%s\"", target_cmds[i].name, ret, self->err.msg);
+		TH_LOG("%s: %d, extack \"%s\"", mmt_pid_cmds[i].name, ret, self->err.msg);
 	}
 }
 
@@ -294,15 +270,15 @@ TEST_F(req, unknown_attribute_gets_einval_and_extack)
 {
 	unsigned int i;
 
-	for (i = 0; i < NCMDS; i++) {
-		struct nl_msg *msg = mmlens_nl_request(&self->nl, target_cmds[i].cmd,
-						       target_cmds[i].flags);
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++) {
+		struct nl_msg *msg = mmlens_nl_request(&self->nl, mmt_pid_cmds[i].cmd,
+						       mmt_pid_cmds[i].flags);
 
-		nla_put_u32(msg, target_cmds[i].pid_attr, getpid());
-		if (target_cmds[i].va_attr)
-			nla_put_u64(msg, target_cmds[i].va_attr, self->user_va);
+		nla_put_u32(msg, mmt_pid_cmds[i].pid_attr, getpid());
+		if (mmt_pid_cmds[i].va_attr)
+			nla_put_u64(msg, mmt_pid_cmds[i].va_attr, self->user_va);
 		nla_put_u32(msg, 200, 1);
-		expect_error(_metadata, self, target_cmds[i].name,
+		expect_error(_metadata, self, mmt_pid_cmds[i].name,
 			     mmlens_nl_transact(&self->nl, msg, NULL, NULL, &self->err), -EINVAL,
 			     NULL);
 	}
@@ -313,8 +289,8 @@ TEST_F(req, wrong_request_kind_gets_eopnotsupp)
 	unsigned int i;
 
 	/* Dumps asked as do, and do-only commands asked as dumps. */
-	for (i = 0; i < NCMDS; i++) {
-		struct target_cmd c = target_cmds[i];
+	for (i = 0; i < MMT_NR_TARGET_CMDS; i++) {
+		struct mmt_pid_cmd c = mmt_pid_cmds[i];
 
 		c.flags = c.flags ? 0 : NLM_F_DUMP;
 		EXPECT_EQ(-EOPNOTSUPP, ask(self, &self->nl, &c, getpid())) {
@@ -348,9 +324,9 @@ static void as_nobody(struct __test_metadata *_metadata, FIXTURE_DATA(req) *self
 		memset(&self->err, 0, sizeof(self->err));
 		ret = mmlens_nl_transact(&nl, msg, NULL, NULL, &self->err);
 	} else {
-		for (i = 0; target_cmds[i].cmd != cmd; i++)
+		for (i = 0; mmt_pid_cmds[i].cmd != cmd; i++)
 			;
-		ret = ask(self, &nl, &target_cmds[i], getppid());
+		ret = ask(self, &nl, &mmt_pid_cmds[i], getppid());
 	}
 	expect_error(_metadata, self, "unprivileged", ret, -EPERM, "CAP_SYS_ADMIN");
 	mmlens_nl_close(&nl);
@@ -398,7 +374,7 @@ TEST_F(req, get_stats_without_cap_sys_admin_gets_eperm)
 
 TEST_F(req, watch_del_of_an_unwatched_process_gets_enoent)
 {
-	expect_error(_metadata, self, "WATCH_DEL", ask(self, &self->nl, &target_cmds[NCMDS - 1], getpid()),
+	expect_error(_metadata, self, "WATCH_DEL", ask(self, &self->nl, &mmt_pid_cmds[MMT_NR_TARGET_CMDS - 1], getpid()),
 		     -ENOENT, "process is not watched by this socket");
 }
 

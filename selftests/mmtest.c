@@ -1004,6 +1004,29 @@ const char *mmt_level_name(unsigned int level)
 	return level < 6 ? names[level] : "?";
 }
 
+const struct mmt_pid_cmd mmt_pid_cmds[MMT_NR_PID_CMDS] = {
+	[MMT_GET_MM] = { "GET_MM", MMLENS_CMD_GET_MM, 0, MMLENS_A_MM_PID, 0 },
+	[MMT_GET_VMA] = { "GET_VMA", MMLENS_CMD_GET_VMA, NLM_F_DUMP, MMLENS_A_VMA_PID, 0 },
+	[MMT_TRANSLATE] = { "TRANSLATE", MMLENS_CMD_TRANSLATE, 0, MMLENS_A_WALK_PID,
+			    MMLENS_A_WALK_VA },
+	[MMT_GET_PTE] = { "GET_PTE", MMLENS_CMD_GET_PTE, NLM_F_DUMP, MMLENS_A_PTE_PID, 0 },
+	[MMT_WATCH_ADD] = { "WATCH_ADD", MMLENS_CMD_WATCH_ADD, 0, MMLENS_A_WATCH_PID, 0 },
+	[MMT_WATCH_DEL] = { "WATCH_DEL", MMLENS_CMD_WATCH_DEL, 0, MMLENS_A_WATCH_PID, 0 },
+	[MMT_GET_STATS] = { "GET_STATS", MMLENS_CMD_GET_STATS, 0, MMLENS_A_STATS_PID, 0 },
+};
+
+int mmt_ask_pid(struct mmlens_nl *nl, const struct mmt_pid_cmd *c, uint32_t pid, uint64_t va,
+		struct mmlens_nl_err *err)
+{
+	struct nl_msg *msg = mmlens_nl_request(nl, c->cmd, c->flags);
+
+	nla_put_u32(msg, c->pid_attr, pid);
+	if (c->va_attr)
+		nla_put_u64(msg, c->va_attr, va);
+	memset(err, 0, sizeof(*err));
+	return mmlens_nl_transact(nl, msg, NULL, NULL, err);
+}
+
 const char *mmt_kind_name(unsigned int kind)
 {
 	static const char *const names[] = {

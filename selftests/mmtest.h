@@ -229,6 +229,29 @@ int mmt_module_path(char *path, size_t size);
 int mmt_pin_cpu(void);
 /* 4 or 5 by probing the address space, without mmlens (paging.h). */
 int mmt_paging_levels(void);
+/*
+ * The commands that take a PID, and how to ask them.  GET_STATS comes last:
+ * without a PID it reads the global counters, so the first
+ * MMT_NR_TARGET_CMDS are those that need a target process.
+ */
+struct mmt_pid_cmd {
+	const char *name;
+	uint8_t cmd;
+	int flags;
+	int pid_attr;
+	int va_attr;	/* 0: none needed */
+};
+enum {
+	MMT_GET_MM, MMT_GET_VMA, MMT_TRANSLATE, MMT_GET_PTE, MMT_WATCH_ADD, MMT_WATCH_DEL,
+	MMT_NR_TARGET_CMDS,
+	MMT_GET_STATS = MMT_NR_TARGET_CMDS,
+	MMT_NR_PID_CMDS
+};
+extern const struct mmt_pid_cmd mmt_pid_cmds[MMT_NR_PID_CMDS];
+/* Sends c for pid (and va where c needs one); returns 0 or -errno, err filled. */
+int mmt_ask_pid(struct mmlens_nl *nl, const struct mmt_pid_cmd *c, uint32_t pid, uint64_t va,
+		struct mmlens_nl_err *err);
+
 /* Levels of the leaf named by enum mmlens_level, as text. */
 const char *mmt_level_name(unsigned int level);
 const char *mmt_kind_name(unsigned int kind);

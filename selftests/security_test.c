@@ -722,33 +722,9 @@ FIXTURE_TEARDOWN(edge)
 	mmlens_nl_close(&self->nl);
 }
 
-/* The commands that take a PID, and how to ask them. */
-static const struct pid_cmd {
-	const char *name;
-	uint8_t cmd;
-	int flags;
-	int pid_attr;
-	int va_attr;
-} pid_cmds[] = {
-	{ "GET_MM", MMLENS_CMD_GET_MM, 0, MMLENS_A_MM_PID, 0 },
-	{ "GET_VMA", MMLENS_CMD_GET_VMA, NLM_F_DUMP, MMLENS_A_VMA_PID, 0 },
-	{ "TRANSLATE", MMLENS_CMD_TRANSLATE, 0, MMLENS_A_WALK_PID, MMLENS_A_WALK_VA },
-	{ "GET_PTE", MMLENS_CMD_GET_PTE, NLM_F_DUMP, MMLENS_A_PTE_PID, 0 },
-	{ "WATCH_ADD", MMLENS_CMD_WATCH_ADD, 0, MMLENS_A_WATCH_PID, 0 },
-	{ "WATCH_DEL", MMLENS_CMD_WATCH_DEL, 0, MMLENS_A_WATCH_PID, 0 },
-	{ "GET_STATS", MMLENS_CMD_GET_STATS, 0, MMLENS_A_STATS_PID, 0 },
-};
-#define NPIDCMDS (sizeof(pid_cmds) / sizeof(pid_cmds[0]))
-
-static int ask_pid(FIXTURE_DATA(edge) *self, const struct pid_cmd *c, uint32_t pid)
+static int ask_pid(FIXTURE_DATA(edge) *self, const struct mmt_pid_cmd *c, uint32_t pid)
 {
-	struct nl_msg *msg = mmlens_nl_request(&self->nl, c->cmd, c->flags);
-
-	nla_put_u32(msg, c->pid_attr, pid);
-	if (c->va_attr)
-		nla_put_u64(msg, c->va_attr, 0);
-	memset(&self->err, 0, sizeof(self->err));
-	return mmlens_nl_transact(&self->nl, msg, NULL, NULL, &self->err);
+	return mmt_ask_pid(&self->nl, c, pid, 0, &self->err);
 }
 
 static void expect_refused(struct __test_metadata *_metadata, FIXTURE_DATA(edge) *self,
@@ -774,9 +750,9 @@ TEST_F(edge, pids_outside_the_policy_range_get_erange)
 	unsigned int i, c;
 
 	for (i = 0; i < sizeof(pids) / sizeof(pids[0]); i++)
-		for (c = 0; c < NPIDCMDS; c++)
-			expect_refused(_metadata, self, ask_pid(self, &pid_cmds[c], pids[i]),
-				       -ERANGE, OUT_OF_RANGE, "%s of pid %u", pid_cmds[c].name,
+		for (c = 0; c < MMT_NR_PID_CMDS; c++)
+			expect_refused(_metadata, self, ask_pid(self, &mmt_pid_cmds[c], pids[i]),
+				       -ERANGE, OUT_OF_RANGE, "%s of pid %u", mmt_pid_cmds[c].name,
 				       pids[i]);
 }
 
@@ -791,13 +767,13 @@ TEST_F(edge, pids_in_range_that_no_process_can_have_get_esrch)
 	pids[1] = strtoul(buf, NULL, 10);
 	pids[2] = pids[1] + 1;
 	for (i = 0; i < 3; i++)
-		for (c = 0; c < NPIDCMDS; c++) {
+		for (c = 0; c < MMT_NR_PID_CMDS; c++) {
 			bool in_range = pids[i] <= PID_MAX_LIMIT;
 
-			expect_refused(_metadata, self, ask_pid(self, &pid_cmds[c], pids[i]),
+			expect_refused(_metadata, self, ask_pid(self, &mmt_pid_cmds[c], pids[i]),
 				       in_range ? -ESRCH : -ERANGE,
 				       in_range ? "no such process" : OUT_OF_RANGE,
-				       "%s of pid %u (pid_max %s)", pid_cmds[c].name, pids[i], buf);
+				       "%s of pid %u (pid_max %s)", mmt_pid_cmds[c].name, pids[i], buf);
 		}
 }
 
@@ -864,7 +840,9 @@ static int stats_pid_cb(struct nl_msg *msg, void *arg)
 
 TEST_F(edge, pid_1_is_watched_like_any_process)
 {
-	const struct pid_cmd *add = &pid_cmds[4], *del = &pid_cmds[5], *stats = &pid_cmds[6];
+	const struct mmt_pid_cmd *add = &mmt_pid_cmds[MMT_WATCH_ADD];
+	const struct mmt_pid_cmd *del = &mmt_pid_cmds[MMT_WATCH_DEL];
+	const struct mmt_pid_cmd *stats = &mmt_pid_cmds[MMT_GET_STATS];
 	struct nl_msg *msg;
 	uint32_t pid = 0;
 
@@ -1181,6 +1159,26 @@ static void __attribute__((noreturn)) touch_forbidden(int go, int done, uint64_t
 }
 
 /*
+ * Forks a child running body(go, done, *unmapped, a page just unmapped): it
+ * waits for a byte on go and writes one on done when it is through.  Returns
+ * its pid, or -1 with nothing forked.
+ */
+static pid_t fork_faulter(void (*body)(int go, int done, uint64_t unmapped), int go[2],
+			  int done[2], uint64_t *unmapped)
+{
+	void *page = mmap(NULL, MMT_PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pid_t pid;
+
+	if (page == MAP_FAILED || munmap(page, MMT_PAGE_SIZE) || pipe(go) || pipe(done))
+		return -1;
+	*unmapped = (uint64_t)page;
+	pid = fork();
+	if (pid == 0)
+		body(go[0], done[1], *unmapped);
+	return pid;
+}
+
+/*
  * The header: "Faults on addresses in the kernel half are not reported."
  * A watched process reads an unmapped user page (reported, class ERROR),
  * then the direct map, the vsyscall page and a non-canonical address
@@ -1201,16 +1199,8 @@ TEST(a_fault_on_a_kernel_address_is_never_an_event)
 	fd = join_events(group);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, mmlens_nl_open(&nl));
-	unmapped = (uint64_t)mmap(NULL, MMT_PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-				  -1, 0);
-	ASSERT_NE((uint64_t)MAP_FAILED, unmapped);
-	ASSERT_EQ(0, munmap((void *)unmapped, MMT_PAGE_SIZE));
-	ASSERT_EQ(0, pipe(go));
-	ASSERT_EQ(0, pipe(done));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		touch_forbidden(go[0], done[1], unmapped);
+	pid = fork_faulter(touch_forbidden, go, done, &unmapped);
+	ASSERT_LT(0, pid);
 	msg = mmlens_nl_request(&nl, MMLENS_CMD_WATCH_ADD, 0);
 	nla_put_u32(msg, MMLENS_A_WATCH_PID, pid);
 	ASSERT_EQ(0, mmlens_nl_transact(&nl, msg, NULL, NULL, &err)) {
@@ -1664,15 +1654,8 @@ TEST_F_TIMEOUT(cli, watch_tells_no_kernel_address, 300)
 		pid_t pid;
 		FILE *p;
 
-		unmapped = (uint64_t)mmap(NULL, MMT_PAGE_SIZE, PROT_READ,
-					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		ASSERT_EQ(0, munmap((void *)unmapped, MMT_PAGE_SIZE));
-		ASSERT_EQ(0, pipe(go));
-		ASSERT_EQ(0, pipe(done));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (pid == 0)
-			fault_until_told(go[0], done[1], unmapped);
+		pid = fork_faulter(fault_until_told, go, done, &unmapped);
+		ASSERT_LT(0, pid);
 		snprintf(args, sizeof(args), "%swatch %d", json ? "--json " : "", pid);
 		p = cli_start(self->cli, args, self->err_path);
 		ASSERT_NE(NULL, p);

@@ -16,7 +16,12 @@
  *     the fault probe costs the faulting process by itself (classing and
  *     counting each fault, no event to send);
  *   - the toucher itself is watched from its first write, and a thread of
- *     this process drains the events as mmlens watch would.
+ *     this process drains the events as mmlens watch would;
+ *   - nothing is watched, and the kernel's own probe event on
+ *     handle_mm_fault() (tracefs) is enabled with tracing off, so that its
+ *     handler gives up at the ring buffer: an entry probe, the floor of
+ *     looking at each fault at all, and a return probe, the floor of seeing
+ *     its result - what the mechanisms cost before mmlens does anything.
  *
  * The cases take turns, ROUNDS times, so that drift of the host spreads over
  * all of them.  Prints the median ns/page of each, the events delivered and
@@ -24,6 +29,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -31,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,13 +49,24 @@
 #define REGION_SIZE (256UL << 20)
 #define PAGE 4096UL
 #define NPAGES (REGION_SIZE / PAGE)
-#define ROUNDS 5
+#define ROUNDS 7
 /* Datagrams the reader takes between two looks at the lock, as mmlens watch. */
 #define READ_BATCH 256
 /* A drain that makes no progress for this long is reported, not waited for. */
 #define DRAIN_STALL_NS 10e9
 
-enum bench_case { BASELINE, OTHER, UNHEARD, WATCHED, NR_CASES };
+/* WATCHED comes last: its run's events are what main looks at after a round. */
+enum bench_case { BASELINE, OTHER, UNHEARD, ENTRY_FLOOR, RETURN_FLOOR, WATCHED, NR_CASES };
+
+#define TRACEFS "/sys/kernel/tracing"
+/* The kernel's own probes of the floor cases (tracefs kprobe events). */
+#define ENTRY_EVENT "mmlens_bench/fault_entry"
+#define RETURN_EVENT "mmlens_bench/fault_return"
+
+static bool is_floor(enum bench_case c)
+{
+	return c == ENTRY_FLOOR || c == RETURN_FLOOR;
+}
 
 /*
  * The reader thread and what it saw of the watched toucher.  The lock is
@@ -60,6 +79,7 @@ struct reader {
 	uint64_t received;	/* its FAULT_NTF events */
 	double last_ns;		/* when the last of them came */
 	uint64_t overruns;	/* ENOBUFS on the event socket */
+	uint64_t datagrams;	/* all it read */
 };
 
 /* A child process: commands on its stdin, answers on its stdout. */
@@ -250,6 +270,8 @@ static void *reader_main(void *arg)
 			die("poll");
 		pthread_mutex_lock(&r->lock);
 		n = mmlens_live_read(&r->lv, READ_BATCH, take_event, r, &r->overruns);
+		if (n > 0)
+			r->datagrams += n;
 		pthread_mutex_unlock(&r->lock);
 		if (n < 0)
 			fail("reading events: %s", strerror(-n));
@@ -320,6 +342,71 @@ static void listen_events(bool on)
 		die("setsockopt on the event socket");
 }
 
+/* Writes text to a tracefs file; returns 0 or -errno. */
+static int tracefs_write(const char *file, const char *text, int flags)
+{
+	char path[256];
+	ssize_t len = strlen(text);
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | flags);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Sets up the kernel's own entry and return probes on handle_mm_fault(),
+ * disabled, and stops tracing so that their handlers find the ring buffer
+ * off.  Returns false (saying why) where tracefs or kprobe events are missing.
+ */
+static bool floor_probe_add(void)
+{
+	struct stat st;
+	int ret;
+
+	if (stat(TRACEFS "/kprobe_events", &st) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
+		printf("  note: no tracefs (%s): the probe floors are not measured\n", strerror(errno));
+		return false;
+	}
+	ret = tracefs_write("tracing_on", "0", O_TRUNC);
+	if (!ret)
+		ret = tracefs_write("kprobe_events", "p:" ENTRY_EVENT " handle_mm_fault\n", O_APPEND);
+	if (!ret)
+		ret = tracefs_write("kprobe_events", "r:" RETURN_EVENT " handle_mm_fault\n", O_APPEND);
+	if (ret) {
+		printf("  note: no kprobe events (%s): the probe floors are not measured\n",
+		       strerror(-ret));
+		return false;
+	}
+	return true;
+}
+
+static void floor_probe_enable(enum bench_case which, bool on)
+{
+	const char *event = which == ENTRY_FLOOR ? ENTRY_EVENT : RETURN_EVENT;
+	char file[128];
+	int ret;
+
+	snprintf(file, sizeof(file), "events/%s/enable", event);
+	ret = tracefs_write(file, on ? "1" : "0", O_TRUNC);
+	if (ret)
+		fail("%s %s: %s", on ? "enabling" : "disabling", event, strerror(-ret));
+}
+
+static void floor_probe_remove(void)
+{
+	if (tracefs_write("kprobe_events", "-:" ENTRY_EVENT "\n", O_APPEND) ||
+	    tracefs_write("kprobe_events", "-:" RETURN_EVENT "\n", O_APPEND) ||
+	    tracefs_write("tracing_on", "1", O_TRUNC))
+		die("removing the probe events");
+}
+
 /* One run of the toucher in case which; returns its ns per page. */
 static double run(enum bench_case which, struct events *e)
 {
@@ -327,7 +414,7 @@ static double run(enum bench_case which, struct events *e)
 	double times[2];
 	char ready;
 
-	if (which == BASELINE)
+	if (which == BASELINE || is_floor(which))
 		wait_disarmed();
 	if (which == OTHER) {
 		spawn(&idle, wait_eof);
@@ -344,8 +431,12 @@ static double run(enum bench_case which, struct events *e)
 		reader_follow(t.pid);
 		watch(t.pid);
 	}
+	if (is_floor(which))
+		floor_probe_enable(which, true);
 	if (write(t.cmd, "g", 1) != 1 || read(t.res, times, sizeof(times)) != sizeof(times))
 		fail("toucher %d did not finish", t.pid);
+	if (is_floor(which))
+		floor_probe_enable(which, false);
 	if (which == WATCHED)
 		drain(t.pid, times[0], e);
 	/* Its exit ends its watch, or the sleeper's ends the other one. */
@@ -391,9 +482,12 @@ int main(void)
 		[BASELINE] = "unwatched, nothing watched",
 		[OTHER] = "unwatched, another process watched",
 		[UNHEARD] = "watched, nobody listening",
+		[ENTRY_FLOOR] = "kernel's own entry kprobe, tracing off",
+		[RETURN_FLOOR] = "kernel's own return kprobe, tracing off",
 		[WATCHED] = "watched, a thread draining the events",
 	};
-	uint64_t delivered = 0, lost = 0, overruns;
+	bool floor;
+	uint64_t delivered = 0, lost = 0, overruns, datagrams;
 	double ns[NR_CASES][ROUNDS], med[NR_CASES], span = 0;
 	struct events e;
 	pthread_t thread;
@@ -410,12 +504,13 @@ int main(void)
 	if (ret)
 		fail("pthread_create: %s", strerror(ret));
 
+	floor = floor_probe_add();
 	printf("\nmmlens fault bench: %lu fresh 4 KiB anonymous pages (256 MiB) written per run, median of %d\n",
 	       NPAGES, ROUNDS);
 	for (i = 0; i < ROUNDS; i++) {
-		/* WATCHED comes last: e is its run's. */
 		for (c = 0; c < NR_CASES; c++)
-			ns[c][i] = run(c, &e);
+			if (!is_floor(c) || floor)
+				ns[c][i] = run(c, &e);
 		if (e.delivered + e.lost < NPAGES)
 			printf("  note: run %d: %llu events delivered + %llu lost < %lu pages written\n",
 			       i + 1, (unsigned long long)e.delivered, (unsigned long long)e.lost, NPAGES);
@@ -424,13 +519,19 @@ int main(void)
 		span += e.span_ns;
 	}
 	for (c = 0; c < NR_CASES; c++)
-		med[c] = row(names[c], ns[c]);
+		if (!is_floor(c) || floor)
+			med[c] = row(names[c], ns[c]);
+	if (floor)
+		floor_probe_remove();
 	pthread_mutex_lock(&rd.lock);
 	overruns = rd.overruns;
+	datagrams = rd.datagrams;
 	pthread_mutex_unlock(&rd.lock);
 	printf("  %-42s %10.0f events/s delivered (%llu delivered, %llu lost, %llu receive buffer overruns)\n",
 	       "events of the watched runs", span ? delivered / (span / 1e9) : 0,
 	       (unsigned long long)delivered, (unsigned long long)lost, (unsigned long long)overruns);
+	/* Fork and exit events of the other cases come in datagrams of their own: a few. */
+	printf("  %-42s %10.1f events per datagram read\n", "", datagrams ? (double)delivered / datagrams : 0);
 
 	printf("\nratios (measured above):\n");
 	verdict("another process watched / nothing watched", med[OTHER] / med[BASELINE], "<= 1.05",
@@ -439,6 +540,13 @@ int main(void)
 		med[WATCHED] <= 1.3 * med[BASELINE]);
 	printf("  %-50s %7.2fx  (the fault probe alone)\n", "watched, nobody listening / nothing watched",
 	       med[UNHEARD] / med[BASELINE]);
+	if (floor) {
+		printf("  %-50s %7.2fx  (the floor of looking at each fault)\n",
+		       "kernel's own entry kprobe / nothing watched", med[ENTRY_FLOOR] / med[BASELINE]);
+		printf("  %-50s %7.2fx  (the floor of seeing each fault's result)\n",
+		       "kernel's own return kprobe / nothing watched",
+		       med[RETURN_FLOOR] / med[BASELINE]);
+	}
 	/* The reader thread still polls the event socket: exit closes both. */
 	return 0;
 }

@@ -10,7 +10,10 @@
  * `mmlens ptes` (text and JSON, to /dev/null), pagemap pread, pagemap plus
  * a kpageflags pread per page, PAGEMAP_SCAN and the --runs dump; then a
  * sparse process (two 1 MiB regions terabytes apart): the whole address space
- * against the two regions alone.  Prints ns/page, the ratios and the targets.
+ * against the two regions alone.  Prints ns/page, the ratios and the targets,
+ * and for the text target the best ratio any formatter could reach here: the
+ * reads `mmlens ptes` must make, starting it, and copying out rows as long as
+ * its own, already made.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "nl.h"
 
 #define REGION_SIZE (1UL << 30)
@@ -148,13 +152,53 @@ static unsigned long pagemap_scan(int fd, char *region)
 	}
 }
 
-static int run_cli(const char *cli, pid_t pid, char *region, const char *extra)
+static int run_cli(const char *cli, pid_t pid, char *start, unsigned long len, const char *extra)
 {
 	char cmd[512];
 
 	snprintf(cmd, sizeof(cmd), "%s ptes %s %d 0x%lx-0x%lx >/dev/null", cli, extra, pid,
-		 (unsigned long)region, (unsigned long)region + REGION_SIZE);
+		 (unsigned long)start, (unsigned long)start + len);
 	return system(cmd);
+}
+
+/* Bytes of text `mmlens ptes` prints for the region (counted once, untimed). */
+static unsigned long cli_bytes(const char *cli, pid_t pid, char *region)
+{
+	unsigned long total = 0;
+	char cmd[512], buf[1 << 16];
+	size_t got;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s ptes %d 0x%lx-0x%lx", cli, pid,
+		 (unsigned long)region, (unsigned long)region + REGION_SIZE);
+	p = popen(cmd, "r");
+	if (!p)
+		die("popen mmlens ptes");
+	while ((got = fread(buf, 1, sizeof(buf), p)) > 0)
+		total += got;
+	if (pclose(p))
+		die("mmlens ptes");
+	return total;
+}
+
+/*
+ * n rows of len bytes, made beforehand, through the CLI's output buffer to
+ * /dev/null: what printing them costs before any formatting.
+ */
+static void copy_made_rows(FILE *devnull, unsigned long n, size_t len)
+{
+	static struct mmlens_out out;
+	static char made[MMLENS_ROW_MAX];
+	unsigned long i;
+
+	mmlens_out_init(&out, devnull);
+	memset(made, 'x', len);
+	for (i = 0; i < n; i++) {
+		memcpy(mmlens_out_room(&out, len), made, len);
+		mmlens_out_commit(&out, len);
+	}
+	if (mmlens_out_flush(&out))
+		die("write /dev/null");
 }
 
 #define TIME(var, expr) do {					\
@@ -184,11 +228,13 @@ int main(int argc, char **argv)
 {
 	unsigned long n = REGION_SIZE / PAGE, got, a, b;
 	double t_dump, t_runs, t_pm, t_pmkpf, t_scan, t_text, t_json, t_whole, t_parts;
+	double t_start, t_copy, best;
+	unsigned long row_bytes;
 	int pm_fd, kpf_fd, to_child[2], from_child[2];
 	uint64_t *pm;
 	pid_t self = getpid(), target;
-	char *region;
-	FILE *out;
+	char *region, cmd_note[64];
+	FILE *out, *devnull;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: ptes_bench MMLENS_CLI SPARSE_TARGET\n");
@@ -218,8 +264,16 @@ int main(int argc, char **argv)
 	TIME(t_runs, got = dump(self, (unsigned long)region, (unsigned long)region + REGION_SIZE, 1));
 	TIME(t_pmkpf, (void)pagemap_kpageflags(pm_fd, kpf_fd, region, pm));
 	TIME(t_scan, got = pagemap_scan(pm_fd, region));
-	TIME(t_text, (void)run_cli(argv[1], self, region, ""));
-	TIME(t_json, (void)run_cli(argv[1], self, region, "--json"));
+	TIME(t_text, (void)run_cli(argv[1], self, region, REGION_SIZE, ""));
+	TIME(t_json, (void)run_cli(argv[1], self, region, REGION_SIZE, "--json"));
+	TIME(t_start, (void)run_cli(argv[1], self, region, PAGE, ""));
+	row_bytes = (cli_bytes(argv[1], self, region) + n / 2) / n;
+	if (row_bytes > MMLENS_ROW_MAX)
+		row_bytes = MMLENS_ROW_MAX;
+	devnull = fopen("/dev/null", "w");
+	if (!devnull)
+		die("/dev/null");
+	TIME(t_copy, copy_made_rows(devnull, n, row_bytes));
 
 	row("pagemap pread", t_pm, n, "");
 	row("GET_PTE netlink dump (raw, frame data)", t_dump, n, "");
@@ -258,6 +312,17 @@ int main(int argc, char **argv)
 	verdict("pagemap+kpageflags / mmlens ptes (text)", t_pmkpf / t_text, ">= 5", t_pmkpf >= 5 * t_text);
 	verdict("runs dump / PAGEMAP_SCAN", t_runs / t_scan, "< 1", t_runs < t_scan);
 	verdict("sparse whole space / populated part alone", t_whole / t_parts, "<= 2", t_whole <= 2 * t_parts);
+
+	/* Everything but the formatting, each part measured above. */
+	best = t_pmkpf / (t_dump + t_pm + t_start + t_copy);
+	printf("\nwhat the text target leaves (measured above):\n");
+	row("budget: pagemap + kpageflags / 5", t_pmkpf / 5, n, "");
+	row("reads mmlens ptes makes: dump + pagemap", t_dump + t_pm, n, "");
+	row("starting mmlens (ptes of one page)", t_start, n, "");
+	snprintf(cmd_note, sizeof(cmd_note), "(%lu bytes a row, as mmlens ptes prints)", row_bytes);
+	row("copying out made rows", t_copy, n, cmd_note);
+	printf("  %-50s %7.2fx  (with no formatting at all)\n",
+	       "best pagemap+kpageflags / mmlens ptes (text)", best);
 	mmlens_nl_close(&nl);
 	return 0;
 }

@@ -3,13 +3,15 @@
 # run guest.sh there.
 #
 #   run-vm.sh -k KERNEL_RELEASE -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS]
-#             [-r SCRIPT] [-c CPU_FLAGS] [-e NAME=VALUE[,NAME=VALUE...]]
+#             [-r SCRIPT] [-c CPU_FLAGS] [-e NAME=VALUE[,NAME=VALUE...]] [-p]
 #
 #   -5   5-level paging (-cpu max,+la57); default 4-level (-cpu max,-la57)
 #   -c   more -cpu flags, comma-separated (e.g. -erms,-fsrm), after the paging one
 #   -t   kill a guest that has not powered off after SECONDS (test and run; 900)
 #   -r   the script run mode runs in the guest (as "bash SCRIPT TREE")
 #   -e   environment for the selftests or the script in the guest
+#   -p   back the guest's RAM with host memory before boot (-mem-prealloc), so
+#        that no timed run pays the host's first touch of a guest frame (bench)
 #
 # In test mode the console goes to OUTDIR/console.log and the guest's results to
 # OUTDIR (see guest.sh); in shell mode the console is this terminal, and in run
@@ -19,9 +21,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-kver= mode=test outdir= kmod= la57=0 timeout_s=900 script= cpu_flags= guest_env=
+kver= mode=test outdir= kmod= la57=0 timeout_s=900 script= cpu_flags= guest_env= prealloc=()
 mem=${MMLENS_VM_MEM:-4G}
-while getopts "k:m:o:M:5t:r:c:e:" opt; do
+while getopts "k:m:o:M:5t:r:c:e:p" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	m) mode=$OPTARG ;;
@@ -32,11 +34,12 @@ while getopts "k:m:o:M:5t:r:c:e:" opt; do
 	r) script=$(realpath "$OPTARG") ;;
 	c) cpu_flags=$OPTARG ;;
 	e) guest_env=$OPTARG ;;
+	p) prealloc=(-mem-prealloc) ;;
 	*) exit 2 ;;
 	esac
 done
 [ -n "$kver" ] && [ -n "$outdir" ] && [ -n "$kmod" ] || {
-	echo "usage: run-vm.sh -k KERNEL -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS] [-r SCRIPT] [-c CPU_FLAGS] [-e NAME=VALUE,...]" >&2
+	echo "usage: run-vm.sh -k KERNEL -m test|shell|run -o OUTDIR -M MMLENS_KO [-5] [-t SECONDS] [-r SCRIPT] [-c CPU_FLAGS] [-e NAME=VALUE,...] [-p]" >&2
 	exit 2
 }
 vmlinuz=/boot/vmlinuz-$kver
@@ -70,7 +73,7 @@ append="console=ttyS0,115200 panic=-1 sysrq_always_enabled=1 mmlens_dir=$top mml
 # disarm the probes a few times each) in a loop, guests died in the 3rd round
 # (6.12) and the 7th (6.1) with thread=multi; 90 rounds over both kernels and
 # paging modes passed with thread=single.
-qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "$mem"
+qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=single -cpu "$cpu" -smp 2 -m "$mem" "${prealloc[@]}"
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append"
 	-nic none -no-reboot -display none
 	-virtfs local,path=/,mount_tag=hostroot,readonly=on,multidevs=remap,security_model=none
