@@ -7,7 +7,7 @@
  *
  * A child writes one byte to each 4 KiB page of 256 MiB of fresh anonymous
  * memory (65536 faults, each filling a new frame), timed around that loop
- * alone, in three cases:
+ * alone, in six cases:
  *
  *   - nothing is watched anywhere: the probes are disarmed;
  *   - another, idle process is watched: the probes are armed, and each fault
@@ -19,9 +19,9 @@
  *     this process drains the events as mmlens watch would;
  *   - nothing is watched, and the kernel's own probe event on
  *     handle_mm_fault() (tracefs) is enabled with tracing off, so that its
- *     handler gives up at the ring buffer: an entry probe, the floor of
- *     looking at each fault at all, and a return probe, the floor of seeing
- *     its result - what the mechanisms cost before mmlens does anything.
+ *     handler gives up at the ring buffer, in two cases: an entry probe, the
+ *     floor of looking at each fault at all, and a return probe, the floor of
+ *     seeing its result - what the mechanisms cost before mmlens does anything.
  *
  * The cases take turns, ROUNDS times, so that drift of the host spreads over
  * all of them.  Prints the median ns/page of each, the events delivered and
