@@ -99,6 +99,8 @@ struct shared {
 	_Atomic int stop;
 	/* Odd while the reloader has the module out (or is taking it out). */
 	_Atomic unsigned int reload_seq;
+	/* Set while an unload has waited UNLOAD_PATIENCE_NS: new dumps wait. */
+	_Atomic int hold_dumps;
 	struct target t[NTARGETS];
 	_Atomic uint64_t ring[RING];		/* pid << 1 | exited */
 	_Atomic unsigned int ring_next;
@@ -108,7 +110,7 @@ struct shared {
 	_Atomic uint64_t errs[256];		/* clean errors by errno */
 	_Atomic uint64_t retried, absent, unwatched, dead_ok, reused, kthread;
 	_Atomic uint64_t stable_checks, stable_moved, pmd_leaves, frames;
-	_Atomic uint64_t events, lost, overruns, reloads, unload_busy;
+	_Atomic uint64_t events, lost, overruns, reloads, unload_busy, dumps_held;
 	_Atomic uint64_t fails;
 };
 
@@ -566,6 +568,10 @@ static bool client_ready(struct client *c)
 
 static unsigned int begin(struct client *c, const struct req *q)
 {
+	/* The reloader's turn (bounded: it gives up after UNLOAD_GIVE_UP_NS). */
+	while ((q->kind == REQ_PTE || q->kind == REQ_VMA) && atomic_load(&sh->hold_dumps) &&
+	       !stopping())
+		usleep(1000);
 	cnt(&sh->reqs[q->kind]);
 	atomic_store(&c->doing_pid, q->pid);
 	atomic_store(&c->since_ns, now_ns());
@@ -1456,13 +1462,20 @@ static bool module_loaded(void)
 /*
  * rmmod and insmod, as the syscalls they make.  A dump in progress holds the
  * module (netlink takes a reference for it): unloading waits for a moment
- * between dumps, as rmmod run again would.
+ * between dumps, as rmmod run again would.  On the debug kernel a dump takes
+ * up to 2 s and the dumpers start one after another, so that moment may not
+ * come: after UNLOAD_PATIENCE_NS the reloader holds new dumps back until the
+ * module is out (the sockets, the watches and every other request go on), as
+ * an administrator would stop the tools that keep it busy.
  */
+#define UNLOAD_PATIENCE_NS 2000000000ULL
+#define UNLOAD_GIVE_UP_NS 10000000000ULL
+
 static void *reloader_thread(void *arg)
 {
 	struct reloader *rl = arg;
 	uint64_t interval = (rl->seconds >= 20 ? rl->seconds / 5 : rl->seconds / 4 + 1) * 1000000000ULL;
-	uint64_t next = now_ns() + interval / 2, give_up;
+	uint64_t next = now_ns() + interval / 2, start;
 	int ret;
 
 	while (!stopping()) {
@@ -1474,12 +1487,16 @@ static void *reloader_thread(void *arg)
 		atomic_fetch_add(&sh->reload_seq, 1);
 		atomic_store(&rl->c.doing, "unloading mmlens");
 		atomic_store(&rl->c.since_ns, now_ns());
-		give_up = now_ns() + 10000000000ULL;
+		start = now_ns();
 		while ((ret = syscall(SYS_delete_module, "mmlens", O_NONBLOCK)) &&
-		       (errno == EWOULDBLOCK || errno == EBUSY) && now_ns() < give_up) {
+		       (errno == EWOULDBLOCK || errno == EBUSY) &&
+		       now_ns() - start < UNLOAD_GIVE_UP_NS) {
 			cnt(&sh->unload_busy);
+			if (now_ns() - start >= UNLOAD_PATIENCE_NS && !atomic_exchange(&sh->hold_dumps, 1))
+				cnt(&sh->dumps_held);
 			usleep(1000);
 		}
+		atomic_store(&sh->hold_dumps, 0);
 		if (ret) {
 			fail("reloader: delete_module: %s%s", strerror(errno),
 			     errno == EWOULDBLOCK ? " for 10 s" : "");
@@ -1677,13 +1694,14 @@ TEST_F(stress, churn_dump_watch_and_reload)
 		counts_str(ops, sizeof(ops), op_names, sh->ops, NR_OPS, false));
 	fprintf(stderr, "# stress: clean errors: %llu family absent, %llu gone, %llu reused by a kernel thread, %llu no longer watched; "
 		"%llu stable-region checks (%llu pages moved); %llu THP leaves, %llu frames looked up; "
-		"%llu event overruns, %llu events lost (last GET_STATS); %llu unload attempts while busy\n",
+		"%llu event overruns, %llu events lost (last GET_STATS); %llu unload attempts while busy, "
+		"%llu unloads that held new dumps back\n",
 		(unsigned long long)sh->absent, (unsigned long long)sh->dead_ok,
 		(unsigned long long)sh->kthread, (unsigned long long)sh->unwatched,
 		(unsigned long long)sh->stable_checks, (unsigned long long)sh->stable_moved,
 		(unsigned long long)sh->pmd_leaves, (unsigned long long)sh->frames,
 		(unsigned long long)sh->overruns, (unsigned long long)sh->lost,
-		(unsigned long long)sh->unload_busy);
+		(unsigned long long)sh->unload_busy, (unsigned long long)sh->dumps_held);
 	fprintf(stderr, "# stress: slowest request of each kind, ms: %s\n",
 		counts_str(slow, sizeof(slow), req_names, sh->slowest_ms, NR_REQS, false));
 	if (stuck)
