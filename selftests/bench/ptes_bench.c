@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 	int pm_fd, kpf_fd, to_child[2], from_child[2];
 	uint64_t *pm;
 	pid_t self = getpid(), target;
-	char *region, cmd_note[64];
+	char *region, row_note[64];
 	FILE *out, *devnull;
 
 	if (argc != 3) {
@@ -319,8 +319,8 @@ int main(int argc, char **argv)
 	row("budget: pagemap + kpageflags / 5", t_pmkpf / 5, n, "");
 	row("reads mmlens ptes makes: dump + pagemap", t_dump + t_pm, n, "");
 	row("starting mmlens (ptes of one page)", t_start, n, "");
-	snprintf(cmd_note, sizeof(cmd_note), "(%lu bytes a row, as mmlens ptes prints)", row_bytes);
-	row("copying out made rows", t_copy, n, cmd_note);
+	snprintf(row_note, sizeof(row_note), "(%lu bytes a row, as mmlens ptes prints)", row_bytes);
+	row("copying out made rows", t_copy, n, row_note);
 	printf("  %-50s %7.2fx  (with no formatting at all)\n",
 	       "best pagemap+kpageflags / mmlens ptes (text)", best);
 	mmlens_nl_close(&nl);
