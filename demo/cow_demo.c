@@ -20,7 +20,13 @@
  *    flushing and handlers;
  *  - the Makefile links it statically: no dynamic loader, whose relocations
  *    (and lazy binding, after the fork) write pages too.
+ *
+ * It runs on one CPU: a new frame stays referenced by its CPU's LRU batch,
+ * and a write fault drains only its own CPU's batch before deciding whether
+ * to reuse the frame, so a parent that moved CPUs could copy (6.12 does).
  */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -72,11 +78,14 @@ int main(void)
 	int go[2], status;
 	pid_t me, child;
 	char *map, c;
+	cpu_set_t cpu;
 
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
 	me = getpid();
 	map = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED || pipe(go)) {
+	if (sched_setaffinity(0, sizeof(cpu), &cpu) || map == MAP_FAILED || pipe(go)) {
 		perror("cow_demo");
 		return 1;
 	}
