@@ -377,9 +377,14 @@ static bool floor_probe_add(void)
 	ret = tracefs_write("tracing_on", "0", O_TRUNC);
 	if (!ret)
 		ret = tracefs_write("kprobe_events", "p:" ENTRY_EVENT " handle_mm_fault\n", O_APPEND);
-	if (!ret)
+	if (!ret) {
 		ret = tracefs_write("kprobe_events", "r:" RETURN_EVENT " handle_mm_fault\n", O_APPEND);
+		/* Leave nothing behind: one floor without the other is not measured. */
+		if (ret)
+			tracefs_write("kprobe_events", "-:" ENTRY_EVENT "\n", O_APPEND);
+	}
 	if (ret) {
+		tracefs_write("tracing_on", "1", O_TRUNC);
 		printf("  note: no kprobe events (%s): the probe floors are not measured\n",
 		       strerror(-ret));
 		return false;
