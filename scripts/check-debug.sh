@@ -47,12 +47,32 @@ run_part() { # name paging env
 	MMLENS_PAGING=$2 MMLENS_GUEST_ENV="$common,$3" \
 		selftests/vm/matrix.sh "$kver" >"$work/$1.log" 2>&1
 }
+# How far a guest is, from its TAP log as it grows.
+progress() { # part
+	local tap
+	tap=$(cat "$top/build/debug/$1"/vm/*/tap.log 2>/dev/null)
+	printf '%s selftests done, %s failed' "$(grep -c '^ok ' <<<"$tap")" \
+		"$(grep -c '^not ok ' <<<"$tap")"
+	sed -nE 's/^# # (fuzz: [0-9]+ messages sent).*/, \1/p' <<<"$tap" | tail -n 1
+}
+rm -f "$top"/build/debug/{suite,fuzz}/vm/*/tap.log
+start=$SECONDS
 run_part suite "${MMLENS_PAGING:-5}" \
 	"MMLENS_STRESS_SECONDS=$stress,MMLENS_FUZZ_MESSAGES=$((fuzz * 35 / 100))" &
 suite=$!
 run_part fuzz 4 \
 	"MMLENS_FUZZ_MESSAGES=$((fuzz - fuzz * 35 / 100)),MMLENS_FUZZ_SEED=0x6d6d6c656e74,MMLENS_TESTS=fuzz_test" &
 fuzzer=$!
+# The guests' logs come at the end, after some 25 minutes: meanwhile a line
+# a minute says how far they are (a long silence looks like a hang, to CI too).
+next=60
+while kill -0 "$suite" 2>/dev/null || kill -0 "$fuzzer" 2>/dev/null; do
+	sleep 5
+	[ $((SECONDS - start)) -ge "$next" ] || continue
+	next=$((next + 60))
+	echo "check-debug: $(((SECONDS - start) / 60)) min: suite guest: $(progress suite);" \
+		"fuzz guest: $(progress fuzz)"
+done
 rc=0
 wait "$suite" || rc=1
 wait "$fuzzer" || rc=1

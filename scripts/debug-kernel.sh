@@ -93,7 +93,19 @@ if [ ! -e "$stamp" ]; then
 		missing "$src/.config" | sed 's/^/    /' >&2
 		exit 1
 	fi
+	# The build is quiet (-s) for some 20 minutes: a line a minute shows it
+	# moves (a long silence looks like a hang, to CI too).
+	ticker() {
+		local start=$SECONDS
+		while sleep 60 >/dev/null 2>&1; do
+			log "building: $(((SECONDS - start) / 60)) min, $(find "$src" -name '*.o' | wc -l) objects"
+		done
+	}
+	ticker &
+	ticking=$!
+	trap 'kill "$ticking" 2>/dev/null' EXIT
 	make -C "$src" -s -j"$(nproc)" LOCALVERSION=-kdebug KDEB_PKGVERSION=1 bindeb-pkg >&2
+	kill "$ticking"
 	touch "$stamp"
 fi
 install_debs "$cache"/linux-image-*-kdebug_*.deb "$cache"/linux-headers-*-kdebug_*.deb
