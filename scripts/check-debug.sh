@@ -47,13 +47,13 @@ run_part() { # name paging env
 	MMLENS_PAGING=$2 MMLENS_GUEST_ENV="$common,$3" \
 		selftests/vm/matrix.sh "$kver" >"$work/$1.log" 2>&1
 }
-# How far a guest is, from its TAP log as it grows.
-progress() { # part
+# How far a guest is, from its TAP log, which grows a selftest at a time.
+progress() { # part pid
 	local tap
 	tap=$(cat "$top/build/debug/$1"/vm/*/tap.log 2>/dev/null)
+	if kill -0 "$2" 2>/dev/null; then printf 'running, '; else printf 'finished, '; fi
 	printf '%s selftests done, %s failed' "$(grep -c '^ok ' <<<"$tap")" \
 		"$(grep -c '^not ok ' <<<"$tap")"
-	sed -nE 's/^# # (fuzz: [0-9]+ messages sent).*/, \1/p' <<<"$tap" | tail -n 1
 }
 rm -f "$top"/build/debug/{suite,fuzz}/vm/*/tap.log
 start=$SECONDS
@@ -70,8 +70,8 @@ while kill -0 "$suite" 2>/dev/null || kill -0 "$fuzzer" 2>/dev/null; do
 	sleep 5
 	[ $((SECONDS - start)) -ge "$next" ] || continue
 	next=$((next + 60))
-	echo "check-debug: $(((SECONDS - start) / 60)) min: suite guest: $(progress suite);" \
-		"fuzz guest: $(progress fuzz)"
+	echo "check-debug: $(((SECONDS - start) / 60)) min: suite guest: $(progress suite "$suite");" \
+		"fuzz guest: $(progress fuzz "$fuzzer")"
 done
 rc=0
 wait "$suite" || rc=1
