@@ -21,7 +21,6 @@
 #define NOBODY 65534
 #define PF_KTHREAD 0x00200000
 
-/* The commands that take a target PID, and how to ask them. */
 FIXTURE(req) {
 	struct mmlens_nl nl;
 	struct mmlens_nl_err err;
@@ -374,8 +373,9 @@ TEST_F(req, get_stats_without_cap_sys_admin_gets_eperm)
 
 TEST_F(req, watch_del_of_an_unwatched_process_gets_enoent)
 {
-	expect_error(_metadata, self, "WATCH_DEL", ask(self, &self->nl, &mmt_pid_cmds[MMT_NR_TARGET_CMDS - 1], getpid()),
-		     -ENOENT, "process is not watched by this socket");
+	expect_error(_metadata, self, "WATCH_DEL",
+		     ask(self, &self->nl, &mmt_pid_cmds[MMT_WATCH_DEL], getpid()), -ENOENT,
+		     "process is not watched by this socket");
 }
 
 TEST_F(req, get_stats_of_an_unwatched_process_gets_enoent)
