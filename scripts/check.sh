@@ -42,24 +42,20 @@ fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# A stage whose command ends with "N passed, N failed": counted from that
+# line; one that never prints it counts as one failure.
+counted_stage() { # title row command...
+	stage "$1"
+	"${@:3}" 2>&1 | tee "$log"
+	read -r p f <<<"$(last_counts "$log")"
+	[ -n "${p:-}" ] || { p=0 f=1; }
+	record "$2" "$p" "$f"
+}
 
-stage "ABI: YAML spec against the UAPI header"
-make -s abi-check 2>&1 | tee "$log"
-read -r p f <<<"$(last_counts "$log")"
-[ -n "${p:-}" ] || { p=0 f=1; }
-record "ABI spec" "$p" "$f"
-
-stage "host unit tests (ASan/UBSan)"
-make -s -C userspace test 2>&1 | tee "$log"
-read -r p f <<<"$(last_counts "$log")"
-[ -n "${p:-}" ] || { p=0 f=1; }
-record "host unit tests" "$p" "$f"
-
-stage "VM selftests"
-selftests/vm/matrix.sh 2>&1 | tee "$log"
-read -r p f <<<"$(last_counts "$log")"
-[ -n "${p:-}" ] || { p=0 f=1; }
-record "VM selftests" "$p" "$f"
+counted_stage "ABI: YAML spec against the UAPI header" "ABI spec" make -s abi-check
+counted_stage "host unit tests (ASan/UBSan)" "host unit tests" make -s -C userspace test
+counted_stage "host script tests" "host script tests" scripts/tests/debug-kernel-test.sh
+counted_stage "VM selftests" "VM selftests" selftests/vm/matrix.sh
 
 stage "dkms build"
 p=0 f=0

@@ -13,13 +13,19 @@
 #
 #   MMLENS_KDEBUG_CACHE=DIR    where the build happens and the .debs stay
 #                              (default ~/.cache/mmlens/kdebug)
+#   MMLENS_KDEBUG_ROOT=DIR     the system whose /boot and /lib/modules count as
+#                              installed (default /; scripts/tests/ points it,
+#                              and dpkg, at a scratch tree)
+#   MMLENS_LINUX_SOURCE=FILE   the source tarball (default
+#                              /usr/src/linux-source-6.12.tar.xz)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 fragment=$top/selftests/vm/debug.config
 shared=${MMLENS_SHARED:-$top/../shared}/kernels
 cache=${MMLENS_KDEBUG_CACHE:-${HOME:-/root}/.cache/mmlens/kdebug}
-tarball=/usr/src/linux-source-6.12.tar.xz
+root=${MMLENS_KDEBUG_ROOT:-}
+tarball=${MMLENS_LINUX_SOURCE:-/usr/src/linux-source-6.12.tar.xz}
 
 log() { echo "debug-kernel: $*" >&2; }
 
@@ -34,11 +40,11 @@ has_fragment() { [ -r "$1" ] && [ -z "$(missing "$1")" ]; }
 
 installed() {
 	local config kver
-	for config in /boot/config-*-kdebug; do
+	for config in "$root"/boot/config-*-kdebug; do
 		[ -e "$config" ] || continue
-		kver=${config#/boot/config-}
-		if has_fragment "$config" && [ -r "/boot/vmlinuz-$kver" ] &&
-		   [ -d "/lib/modules/$kver/build" ]; then
+		kver=${config#"$root"/boot/config-}
+		if has_fragment "$config" && [ -r "$root/boot/vmlinuz-$kver" ] &&
+		   [ -d "$root/lib/modules/$kver/build" ]; then
 			echo "$kver"
 			return 0
 		fi
@@ -46,9 +52,11 @@ installed() {
 	return 1
 }
 
+# Install .debs and print the release they brought.
 install_debs() {
 	log "installing $(basename -a "$@" | tr '\n' ' ')"
 	dpkg -i "$@" >&2
+	installed || { log "the installed packages left no kernel with the fragment's options"; exit 1; }
 }
 
 if kver=$(installed); then
@@ -59,7 +67,6 @@ fi
 config=$(ls "$shared"/config-*-kdebug 2>/dev/null | head -n 1 || true)
 if [ -n "$config" ] && has_fragment "$config"; then
 	install_debs "$shared"/linux-image-*-kdebug_*.deb "$shared"/linux-headers-*-kdebug_*.deb
-	installed
 	exit
 fi
 if [ -n "$config" ]; then
@@ -101,12 +108,19 @@ if [ ! -e "$stamp" ]; then
 			log "building: $(((SECONDS - start) / 60)) min, $(find "$src" -name '*.o' | wc -l) objects"
 		done
 	}
+	# Stopping it must not fail once it is gone: a failing command in an
+	# EXIT trap is the script's exit status under set -e, and bash reaps the
+	# killed ticker at its next child, so a second kill finds no process.
+	stop_ticker() {
+		kill "$ticking" 2>/dev/null || true
+		wait "$ticking" 2>/dev/null || true
+	}
 	ticker &
 	ticking=$!
-	trap 'kill "$ticking" 2>/dev/null' EXIT
+	trap stop_ticker EXIT
 	make -C "$src" -s -j"$(nproc)" LOCALVERSION=-kdebug KDEB_PKGVERSION=1 bindeb-pkg >&2
-	kill "$ticking"
+	stop_ticker
+	trap - EXIT
 	touch "$stamp"
 fi
 install_debs "$cache"/linux-image-*-kdebug_*.deb "$cache"/linux-headers-*-kdebug_*.deb
-installed
