@@ -29,23 +29,7 @@ struct mmlens_counters {
 	atomic64_t lost;
 };
 
-/*
- * A watched process.  Found under RCU by its tgid (faults) and by the
- * context id of its mm (TLB flushes, which know only the mm); changed and
- * freed (after a grace period) under the watch lock.
- */
-struct mmlens_watch {
-	struct hlist_node by_tgid;
-	struct hlist_node by_ctx;
-	struct rcu_head rcu;
-	pid_t tgid;		/* as the initial PID namespace numbers it */
-	u64 ctx_id;		/* mm->context.ctx_id, renewed by exec */
-	u64 since_ns;
-	struct list_head owners;	/* struct mmlens_watch_owner, under the lock */
-	struct mmlens_counters counters;
-};
-
-/* What the worker sends: one fault, fork or exit. */
+/* What the worker sends: one fault, fork, exit or end of a watch. */
 struct mmlens_event {
 	u8 cmd;			/* MMLENS_CMD_*_NTF */
 	u8 access;		/* enum mmlens_access */
@@ -65,6 +49,39 @@ struct mmlens_event {
 	u64 pfn_before, pfn_after;
 	u64 duration_ns, ts_ns;
 	u64 lost;
+	u64 seq;		/* its number among the events of its process */
+};
+
+/*
+ * A watch's place in the event stream, under the event queue's lock: how
+ * many events of its process were produced, and its last event (the exit,
+ * or the end of the watch when the module goes), which is sent after every
+ * other event of the process and is never dropped for want of room.
+ */
+struct mmlens_watch_end {
+	u64 seq;		/* events produced for the process */
+	bool ended;		/* its last event is produced: nothing after it */
+	struct mmlens_event last;
+	u64 after;		/* queue entries to send before the last event */
+	unsigned int tries;	/* datagrams of the last event a listener refused */
+	struct list_head node;	/* on the list of last events waiting their turn */
+};
+
+/*
+ * A watched process.  Found under RCU by its tgid (faults) and by the
+ * context id of its mm (TLB flushes, which know only the mm); changed and
+ * freed (after a grace period) under the watch lock.
+ */
+struct mmlens_watch {
+	struct hlist_node by_tgid;
+	struct hlist_node by_ctx;
+	struct rcu_head rcu;
+	pid_t tgid;		/* as the initial PID namespace numbers it */
+	u64 ctx_id;		/* mm->context.ctx_id, renewed by exec */
+	u64 since_ns;
+	struct list_head owners;	/* struct mmlens_watch_owner, under the lock */
+	struct mmlens_counters counters;
+	struct mmlens_watch_end end;	/* the event queue's (events.c) */
 };
 
 /* Global counters: every watched process, and TLB flushes while armed. */
@@ -74,6 +91,7 @@ extern struct mmlens_counters mmlens_global;
 struct mmlens_watch *mmlens_watch_find(pid_t tgid);
 struct mmlens_watch *mmlens_watch_find_ctx(u64 ctx_id);
 int mmlens_watch_init(void);
+void mmlens_watch_end_all(void);
 void mmlens_watch_exit(void);
 void mmlens_task_fork(void *data, struct task_struct *parent, struct task_struct *child);
 void mmlens_task_exec(void *data, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm);
@@ -98,7 +116,10 @@ void mmlens_fault_signal(void *data, int sig, struct kernel_siginfo *info,
 
 /* The queue to the multicast group (events.c). */
 void mmlens_event_queue(struct mmlens_watch *w, struct mmlens_event *ev);
+void mmlens_event_last(struct mmlens_watch *w, struct mmlens_event *ev);
+u64 mmlens_event_seq(struct mmlens_watch *w);
 int mmlens_events_init(void);
+void mmlens_events_flush(void);
 void mmlens_events_exit(void);
 
 #endif /* _MMLENS_EVENTS_H */

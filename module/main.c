@@ -32,11 +32,14 @@ err_events:
 }
 
 /*
- * Requests first (no new watches), then watches (probes find none), then the
- * probes themselves, then the events still queued.
+ * Watches first: each ends with an end event and no new one begins (probes
+ * find none); then what is queued is sent while the family can carry it;
+ * then the requests, the probes, and the queue.
  */
 static void __exit mmlens_exit(void)
 {
+	mmlens_watch_end_all();
+	mmlens_events_flush();
 	genl_unregister_family(&mmlens_genl_family);
 	mmlens_watch_exit();
 	mmlens_probes_exit();

@@ -60,7 +60,8 @@ static const struct nla_policy mmlens_get_frame_policy[MMLENS_A_FRAME_PFN + 1] =
 	[MMLENS_A_FRAME_PFN] = { .type = NLA_U64 },
 };
 
-static const struct nla_policy mmlens_watch_policy[MMLENS_A_WATCH_MAX + 1] = {
+/* SEQ and PAD only come in replies. */
+static const struct nla_policy mmlens_watch_policy[MMLENS_A_WATCH_FOLLOW + 1] = {
 	[MMLENS_A_WATCH_PID] = PID_POLICY,
 	[MMLENS_A_WATCH_FOLLOW] = { .type = NLA_FLAG },
 };

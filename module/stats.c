@@ -68,6 +68,7 @@ static int stats_fill_process(struct sk_buff *msg, struct mmlens_target *t,
 				MMLENS_A_STATS_PAD) ||
 	      nla_put_u64_64bit(msg, MMLENS_A_STATS_WATCHED_NS, ktime_get_ns() - w->since_ns,
 				MMLENS_A_STATS_PAD) ||
+	      nla_put_u64_64bit(msg, MMLENS_A_STATS_SEQ, mmlens_event_seq(w), MMLENS_A_STATS_PAD) ||
 	      put_counters(msg, &w->counters) ? -EMSGSIZE : 0;
 	rcu_read_unlock();
 	return ret;

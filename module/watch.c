@@ -4,7 +4,8 @@
  *
  * A watch belongs to a netlink socket (its port id); a process is watched
  * while at least one socket watches it.  Watches end with WATCH_DEL, when
- * the socket closes (NETLINK_URELEASE), and when the process exits.  With
+ * the socket closes (NETLINK_URELEASE), when the process exits (its exit is
+ * the watch's last event) and when the module goes (an end event).  With
  * "follow", the fork tracepoint watches children before they first run: it
  * fires after the child is created and before it is woken.
  *
@@ -32,6 +33,7 @@ static DEFINE_SPINLOCK(watch_lock);
 static DEFINE_HASHTABLE(by_tgid, 6);
 static DEFINE_HASHTABLE(by_ctx, 6);
 static unsigned int nr_watches;		/* under watch_lock */
+static bool closing;			/* under watch_lock: the module goes, no new watches */
 
 struct mmlens_counters mmlens_global;
 
@@ -70,7 +72,8 @@ static struct mmlens_watch_owner *find_owner(struct mmlens_watch *w, u32 portid)
 	return NULL;
 }
 
-static void unwatch(struct mmlens_watch *w)
+/* Takes w out of the tables; readers that found it may use it for a grace period. */
+static void unhash(struct mmlens_watch *w)
 {
 	struct mmlens_watch_owner *o, *tmp;
 
@@ -79,9 +82,24 @@ static void unwatch(struct mmlens_watch *w)
 		kfree(o);
 	hash_del_rcu(&w->by_tgid);
 	hash_del_rcu(&w->by_ctx);
-	kfree_rcu(w, rcu);
 	if (!--nr_watches)
 		mmlens_probes_disarm_later();
+}
+
+/* Nobody wants the watch any more: no last event. */
+static void unwatch(struct mmlens_watch *w)
+{
+	unhash(w);
+	kfree_rcu(w, rcu);
+}
+
+/* The watch ends with ev, its last event, which the event queue sends and frees. */
+static void end_watch(struct mmlens_watch *w, struct mmlens_event *ev)
+{
+	unhash(w);
+	ev->pid = w->tgid;
+	ev->ts_ns = ktime_get_ns();
+	mmlens_event_last(w, ev);
 }
 
 static void drop_owner(struct mmlens_watch *w, struct mmlens_watch_owner *o)
@@ -134,12 +152,26 @@ static int watch_request_target(struct sk_buff *skb, struct genl_info *info,
 	return mmlens_target_from_attr(info->attrs[MMLENS_A_WATCH_PID], t, info->extack);
 }
 
+/* The reply: the process, and the number of its latest event before this watch. */
+static int watch_add_reply(struct sk_buff *msg, struct genl_info *info, pid_t tgid, u64 seq)
+{
+	void *hdr = genlmsg_put_reply(msg, info, &mmlens_genl_family, 0, MMLENS_CMD_WATCH_ADD);
+
+	if (!hdr || nla_put_u32(msg, MMLENS_A_WATCH_PID, tgid) ||
+	    nla_put_u64_64bit(msg, MMLENS_A_WATCH_SEQ, seq, MMLENS_A_WATCH_PAD))
+		return -EMSGSIZE;
+	genlmsg_end(msg, hdr);
+	return 0;
+}
+
 int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct mmlens_watch_owner *o, *new_owner;
 	struct mmlens_watch *w, *new_watch;
 	struct mmlens_target t;
+	struct sk_buff *msg;
 	pid_t tgid;
+	u64 seq;
 	int ret;
 
 	ret = watch_request_target(skb, info, &t);
@@ -148,7 +180,8 @@ int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
 
 	new_owner = kzalloc(sizeof(*new_owner), GFP_KERNEL);
 	new_watch = kzalloc(sizeof(*new_watch), GFP_KERNEL);
-	if (!new_owner || !new_watch) {
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!new_owner || !new_watch || !msg) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -157,6 +190,12 @@ int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
 	tgid = task_tgid_nr(t.task);
 
 	spin_lock(&watch_lock);
+	if (closing) {
+		spin_unlock(&watch_lock);
+		NL_SET_ERR_MSG(info->extack, "the module is being unloaded");
+		ret = -ESHUTDOWN;
+		goto out;
+	}
 	w = mmlens_watch_find(tgid);
 	if (!w) {
 		w = new_watch;
@@ -171,6 +210,7 @@ int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
 		list_add(&new_owner->node, &w->owners);
 		new_owner = NULL;
 	}
+	seq = mmlens_event_seq(w);
 	spin_unlock(&watch_lock);
 
 	/* Armed after the watch exists, so a pending disarm cannot undo it. */
@@ -188,8 +228,15 @@ int mmlens_nl_watch_add_doit(struct sk_buff *skb, struct genl_info *info)
 		remove_owner(tgid, info->snd_portid);
 		NL_SET_ERR_MSG(info->extack, "process has exited");
 		ret = -ESRCH;
+		goto out;
+	}
+	ret = watch_add_reply(msg, info, tgid, seq);
+	if (!ret) {
+		ret = genlmsg_reply(msg, info);
+		msg = NULL;
 	}
 out:
+	nlmsg_free(msg);
 	kfree(new_owner);
 	kfree(new_watch);
 	mmlens_target_put(&t);
@@ -264,7 +311,7 @@ void mmlens_task_fork(void *data, struct task_struct *parent, struct task_struct
 	if (!w)
 		goto out;
 	list_for_each_entry(o, &w->owners, node) {
-		if (!o->follow)
+		if (!o->follow || closing)
 			continue;
 		if (!cw) {
 			cw = kzalloc(sizeof(*cw), GFP_ATOMIC);
@@ -326,11 +373,8 @@ void mmlens_task_exit(void *data, struct task_struct *p)
 	spin_lock(&watch_lock);
 	w = mmlens_watch_find(p->tgid);
 	if (w) {
-		ev.pid = p->tgid;
 		ev.exit_code = p->exit_code;
-		ev.ts_ns = ktime_get_ns();
-		mmlens_event_queue(w, &ev);
-		unwatch(w);
+		end_watch(w, &ev);
 	}
 	spin_unlock(&watch_lock);
 }
@@ -340,7 +384,27 @@ int mmlens_watch_init(void)
 	return netlink_register_notifier(&release_notifier);
 }
 
-/* After the probes are gone: no watch can be looked up any more. */
+/*
+ * The module goes: every watch ends with an end event, sent while the
+ * family can still carry it, and no new watch begins.
+ */
+void mmlens_watch_end_all(void)
+{
+	struct mmlens_watch *w;
+	struct hlist_node *tmp;
+	int bkt;
+
+	spin_lock(&watch_lock);
+	closing = true;
+	hash_for_each_safe(by_tgid, bkt, tmp, w, by_tgid) {
+		struct mmlens_event ev = { .cmd = MMLENS_CMD_END_NTF };
+
+		end_watch(w, &ev);
+	}
+	spin_unlock(&watch_lock);
+}
+
+/* After the family is gone: no request can add a watch any more. */
 void mmlens_watch_exit(void)
 {
 	struct mmlens_watch *w;

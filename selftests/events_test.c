@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json.h>
 #include <netlink/genl/ctrl.h>
 
 #include "audit.h"
@@ -1040,6 +1041,251 @@ TEST_F(events, rmmod_during_a_live_stream_then_reload)
 	ASSERT_EQ(0, mmt_system("insmod %s", path));
 	ASSERT_EQ(0, mmlens_nl_open(&again));
 	mmlens_nl_close(&again);
+}
+
+/* ---- a process that faults as fast as it can and exits at once ---------- */
+
+#define SPRINT_PAGES 16384
+/* Rounds of each test: each CPU, a receive buffer that keeps up and one that cannot. */
+#define SPRINT_ROUNDS 4
+/* On the debug kernel, under TCG, a round takes tens of seconds. */
+#define SPRINT_TIMEOUT_S 900
+
+/* fault_sprint beside this program (selftests/fault_sprint.c). */
+static int sprint_path(char *path, size_t size)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	return snprintf(path, size, "%s/fault_sprint", dirname(self)) >= (int)size ? -1 : 0;
+}
+
+/* WATCH_ADD's reply: where the events of this watch begin. */
+static int watch_seq_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[MMLENS_A_WATCH_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MMLENS_A_WATCH_MAX, NULL) ||
+	    !tb[MMLENS_A_WATCH_SEQ])
+		return -EBADMSG;
+	*(uint64_t *)arg = nla_get_u64(tb[MMLENS_A_WATCH_SEQ]);
+	return 0;
+}
+
+/* What one process's stream held, up to its exit event. */
+struct sprint_stream {
+	uint64_t received, faults, lost, seq;	/* seq: the latest number received */
+	bool exited;
+	uint64_t exit_code;
+};
+
+/* Reads the events of pid from fd until its exit event, 60 s at most. */
+static void read_until_exit(int fd, pid_t pid, struct evlist *l, struct sprint_stream *st)
+{
+	static char buf[1 << 16];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	double end = now_ms() + 60000;
+	size_t k = l->n;
+
+	while (!st->exited && now_ms() < end) {
+		int n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == ENOBUFS)
+			l->overruns++;
+		if (n <= 0)
+			continue;
+		parse_datagram(l, buf, n);
+		for (; k < l->n; k++) {
+			const struct ev *e = &l->e[k];
+
+			/* Not ours, or a last event sent again. */
+			if (EV(e, PID) != (uint64_t)pid || EV(e, SEQ) <= st->seq)
+				continue;
+			st->lost += EV(e, SEQ) - st->seq - 1;
+			st->seq = EV(e, SEQ);
+			st->received++;
+			st->faults += e->cmd == MMLENS_CMD_FAULT_NTF;
+			if (e->cmd == MMLENS_CMD_EXIT_NTF) {
+				st->exited = true;
+				st->exit_code = EV(e, EXIT_CODE);
+			}
+		}
+	}
+}
+
+/*
+ * Watched from a socket of its own, in rounds on each CPU, half of them
+ * through a receive buffer of 4 KiB that drops most datagrams: each time the
+ * exit event comes last, and the fault events received plus those whose
+ * numbers never came equal the faults the process counted itself.
+ */
+TEST_F_TIMEOUT(events, fast_faulter_that_exits_at_once_loses_nothing_silently, SPRINT_TIMEOUT_S)
+{
+	uint64_t tiny_lost = 0, seq0, counted;
+	char path[4096], line[160];
+	int round, status;
+
+	ASSERT_EQ(0, sprint_path(path, sizeof(path)));
+	ASSERT_EQ(0, access(path, X_OK));
+	for (round = 0; round < SPRINT_ROUNDS; round++) {
+		struct sprint_stream st = { 0 };
+		int ready[2], go[2], cpu = round % 2, n;
+		bool tiny = round & 2;
+		char a[16], b[16], c[16], d[16];
+		struct nl_msg *msg;
+		pid_t pid;
+
+		close(self->fd);
+		self->fd = events_socket(tiny ? 4096 : 4 << 20);
+		ASSERT_LE(0, self->fd);
+		self->ev.n = self->ev.overruns = 0;
+		ASSERT_EQ(0, pipe(ready));
+		ASSERT_EQ(0, pipe(go));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			snprintf(a, sizeof(a), "%d", SPRINT_PAGES);
+			snprintf(b, sizeof(b), "%d", cpu);
+			snprintf(c, sizeof(c), "%d", ready[1]);
+			snprintf(d, sizeof(d), "%d", go[0]);
+			execl(path, "fault_sprint", a, b, c, d, (char *)NULL);
+			_exit(127);
+		}
+		close(ready[1]);
+		close(go[0]);
+		ASSERT_EQ(1, read(ready[0], line, 1));
+		msg = mmlens_nl_request(&self->nl, MMLENS_CMD_WATCH_ADD, 0);
+		ASSERT_NE(NULL, msg);
+		nla_put_u32(msg, MMLENS_A_WATCH_PID, pid);
+		ASSERT_EQ(0, mmlens_nl_transact(&self->nl, msg, watch_seq_cb, &seq0, &self->err));
+		st.seq = seq0;
+		ASSERT_EQ(1, write(go[1], "", 1));
+		read_until_exit(self->fd, pid, &self->ev, &st);
+		n = read(ready[0], line, sizeof(line) - 1);
+		ASSERT_LT(0, n);
+		line[n] = '\0';
+		ASSERT_NE(NULL, strstr(line, " faults "));
+		counted = strtoull(strstr(line, " faults ") + 8, NULL, 10);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		close(ready[0]);
+		close(go[1]);
+		TH_LOG("round %d, cpu %d, %s buffer: counted %llu, faults received %llu, "
+		       "lost %llu, socket overruns %lu", round, cpu, tiny ? "4 KiB" : "4 MiB",
+		       (unsigned long long)counted, (unsigned long long)st.faults,
+		       (unsigned long long)st.lost, self->ev.overruns);
+		EXPECT_EQ(0, status);
+		EXPECT_EQ(SPRINT_PAGES, counted);
+		/* Its last event came: nothing of it is left to come. */
+		EXPECT_TRUE(st.exited);
+		EXPECT_EQ(status, st.exit_code);
+		/* The exit is the one event that is not a fault, and it came. */
+		EXPECT_EQ(counted, st.faults + st.lost);
+		if (tiny)
+			tiny_lost += st.lost;
+		else
+			EXPECT_EQ(0, st.lost);
+	}
+	/* The small buffer really dropped events: the count was put to the test. */
+	EXPECT_LT(0, tiny_lost);
+}
+
+/* A JSON line's member, NULL if absent. */
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/*
+ * The same through `mmlens run --json`, the CLI watching a command from its
+ * first instruction, with its own buffer and with one small enough to lose
+ * events: the exit line comes with the command's status, the summary's
+ * events plus lost equal the number of the exit (all the command produced:
+ * a new watch starts at 0), and the fault lines in its region plus what was
+ * lost account for the faults the command counted itself.
+ */
+TEST_F_TIMEOUT(events, run_of_a_fast_faulter_counts_every_event_it_does_not_print,
+	       SPRINT_TIMEOUT_S)
+{
+	char cli[4096], path[4096], cmd[8400], line[4096];
+	uint64_t tiny_lost = 0;
+	int round;
+
+	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
+	ASSERT_EQ(0, sprint_path(path, sizeof(path)));
+	for (round = 0; round < SPRINT_ROUNDS; round++) {
+		uint64_t counted = 0, start = 0, end = 0, in_region = 0, exit_seq = 0;
+		struct json_object *summary = NULL, *exit_ev = NULL, *proc;
+		bool tiny = round >= 2;
+		int status;
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "MMLENS_RCVBUF=%d %s --json run -- %s %d %d",
+			 tiny ? 8192 : 16 << 20, cli, path, SPRINT_PAGES, round % 2);
+		f = popen(cmd, "r");
+		ASSERT_NE(NULL, f);
+		while (fgets(line, sizeof(line), f)) {
+			struct json_object *o, *type;
+			unsigned long long a, b, n;
+
+			if (sscanf(line, "fault_sprint: pid %*d region %llx-%llx faults %llu",
+				   &a, &b, &n) == 3) {
+				start = a, end = b, counted = n;
+				continue;
+			}
+			o = json_tokener_parse(line);
+			ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", line);
+			type = member(o, "type");
+			if (type && !strcmp(json_object_get_string(type), "fault")) {
+				uint64_t va = strtoull(json_object_get_string(member(o, "va")), NULL, 16);
+
+				in_region += va >= start && va < end;
+			} else if (type && !strcmp(json_object_get_string(type), "exit")) {
+				exit_ev = json_object_get(o);
+			} else if (type && !strcmp(json_object_get_string(type), "summary")) {
+				summary = json_object_get(o);
+			}
+			json_object_put(o);
+		}
+		status = pclose(f);
+		ASSERT_NE(NULL, summary);
+		ASSERT_NE(NULL, exit_ev);
+		proc = json_object_array_get_idx(member(summary, "processes"), 0);
+		ASSERT_NE(NULL, proc);
+		exit_seq = json_object_get_int64(member(exit_ev, "seq"));
+		TH_LOG("round %d: counted %llu, fault lines in the region %llu, events %lld, "
+		       "lost %lld, exit number %llu", round, (unsigned long long)counted,
+		       (unsigned long long)in_region,
+		       (long long)json_object_get_int64(member(proc, "events")),
+		       (long long)json_object_get_int64(member(proc, "lost")),
+		       (unsigned long long)exit_seq);
+		/* run exits with the command's status, which the exit line carries. */
+		EXPECT_EQ(0, status);
+		EXPECT_EQ(json_type_int, json_object_get_type(member(exit_ev, "exit_code")));
+		EXPECT_EQ(0, json_object_get_int64(member(exit_ev, "exit_code")));
+		EXPECT_EQ(SPRINT_PAGES, counted);
+		EXPECT_EQ(exit_seq, json_object_get_int64(member(proc, "events")) +
+				    json_object_get_int64(member(proc, "lost")));
+		if (!json_object_get_int64(member(proc, "lost"))) {
+			EXPECT_EQ(counted, in_region);
+		} else {
+			EXPECT_LE(in_region, counted);
+			EXPECT_LE(counted, in_region + json_object_get_int64(member(proc, "lost")));
+		}
+		if (tiny)
+			tiny_lost += json_object_get_int64(member(proc, "lost"));
+		json_object_put(summary);
+		json_object_put(exit_ev);
+	}
+	EXPECT_LT(0, tiny_lost);
 }
 
 TEST_HARNESS_MAIN

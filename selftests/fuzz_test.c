@@ -192,7 +192,7 @@ static const struct command commands[] = {
 		.name = "WATCH_ADD", .cmd = MMLENS_CMD_WATCH_ADD,
 		.maxattr = MMLENS_A_WATCH_FOLLOW,
 		.attr = { [MMLENS_A_WATCH_PID] = ATTR_PID, [MMLENS_A_WATCH_FOLLOW] = ATTR_FLAG },
-		.errnos = { ESRCH, EINVAL },
+		.reply_max = MMLENS_A_WATCH_MAX, .errnos = { ESRCH, EINVAL },
 	},
 	{
 		.name = "WATCH_DEL", .cmd = MMLENS_CMD_WATCH_DEL,

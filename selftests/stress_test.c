@@ -595,6 +595,7 @@ enum { DONE_OK, DONE_RETRY, DONE_ERROR };
  *    itself answers for an unknown family), and -EPROTONOSUPPORT for a dump
  *    that started while the module was on its way out (netlink cannot take a
  *    reference on a module going away) -- only around a reload;
+ *  - -ESHUTDOWN for a WATCH_ADD while the module unloads, around a reload;
  *  - -EAGAIN for a dump the kernel flagged NLM_F_DUMP_INTR: retried.
  *
  * No -EINTR (nothing sends fatal signals to the clients) nor -ENOMEM: the VM
@@ -616,7 +617,8 @@ static int outcome(struct client *c, const struct req *q, int ret,
 		cnt(&sh->retried);
 		return DONE_RETRY;
 	}
-	if (((ret == -ENOENT && !err->msg[0]) || (ret == -EPROTONOSUPPORT && dump)) &&
+	if (((ret == -ENOENT && !err->msg[0]) || (ret == -EPROTONOSUPPORT && dump) ||
+	     (ret == -ESHUTDOWN && q->kind == REQ_WATCH_ADD)) &&
 	    reloaded(c, seq0)) {
 		cnt(&sh->errs[-ret]);
 		cnt(&sh->absent);
@@ -1058,7 +1060,7 @@ static const unsigned char event_types[MMLENS_A_EVENT_MAX + 1] = {
 	[MMLENS_A_EVENT_TIMESTAMP_NS] = A_U64, [MMLENS_A_EVENT_LOST] = A_U64,
 	[MMLENS_A_EVENT_CHILD] = A_U32, [MMLENS_A_EVENT_FOLLOWED] = A_FLAG,
 	[MMLENS_A_EVENT_EXIT_CODE] = A_U32, [MMLENS_A_EVENT_SIGNAL] = A_U32,
-	[MMLENS_A_EVENT_SIGNAL_CODE] = A_U32,
+	[MMLENS_A_EVENT_SIGNAL_CODE] = A_U32, [MMLENS_A_EVENT_SEQ] = A_U64,
 };
 
 static const unsigned char stats_types[MMLENS_A_STATS_MAX + 1] = {
@@ -1066,6 +1068,7 @@ static const unsigned char stats_types[MMLENS_A_STATS_MAX + 1] = {
 	[MMLENS_A_STATS_TLB_GEN] = A_U64, [MMLENS_A_STATS_WATCHED_NS] = A_U64,
 	[MMLENS_A_STATS_FAULTS] = A_NEST, [MMLENS_A_STATS_TLB] = A_NEST,
 	[MMLENS_A_STATS_EVENTS] = A_U64, [MMLENS_A_STATS_LOST] = A_U64,
+	[MMLENS_A_STATS_SEQ] = A_U64,
 };
 
 /*
@@ -1136,8 +1139,8 @@ static void parse_events(struct watcher *w, int len)
 				MMLENS_A_EVENT_MAX, v, &why);
 		if (!h)
 			break;
-		if (!HAVE(h, PID) || !HAVE(h, TIMESTAMP_NS) || !HAVE(h, LOST)) {
-			why = "pid, timestamp or lost missing";
+		if (!HAVE(h, PID) || !HAVE(h, TIMESTAMP_NS) || !HAVE(h, LOST) || !HAVE(h, SEQ)) {
+			why = "pid, timestamp, lost or seq missing";
 			break;
 		}
 		if (g->cmd == MMLENS_CMD_FAULT_NTF) {
@@ -1151,6 +1154,10 @@ static void parse_events(struct watcher *w, int len)
 		} else if (g->cmd == MMLENS_CMD_EXIT_NTF) {
 			if (!HAVE(h, EXIT_CODE))
 				why = "exit event without exit code";
+		} else if (g->cmd == MMLENS_CMD_END_NTF) {
+			/* The watches of an unloading module end with it. */
+			if (!reload_since(w->fd_seq))
+				why = "end event without an unload";
 		} else {
 			why = "unknown command";
 		}
@@ -1240,6 +1247,28 @@ struct stats_reply {
 	uint64_t v[MMLENS_A_STATS_MAX + 1];
 };
 
+/* WATCH_ADD's one reply: the process and where its events for the watch begin. */
+static int watch_add_cb(struct nl_msg *msg, void *arg)
+{
+	static const unsigned char watch_types[MMLENS_A_WATCH_MAX + 1] = {
+		[MMLENS_A_WATCH_PID] = A_U32, [MMLENS_A_WATCH_PAD] = A_PAD,
+		[MMLENS_A_WATCH_SEQ] = A_U64,
+	};
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct stats_reply *s = arg;
+	const char *why = "two replies";
+	uint64_t v[MMLENS_A_WATCH_MAX + 1], h;
+
+	h = s->replies++ ? 0 : check_attrs(genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+					   watch_types, MMLENS_A_WATCH_MAX, v, &why);
+	if (!h || !((h >> MMLENS_A_WATCH_PID) & 1) || !((h >> MMLENS_A_WATCH_SEQ) & 1)) {
+		snprintf(mmt_parse_error, sizeof(mmt_parse_error), "watch: %s",
+			 h ? "pid or seq missing" : why);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static int stats_cb(struct nl_msg *msg, void *arg)
 {
 	static const unsigned char faults[MMLENS_A_FAULTS_MAX + 1] = {
@@ -1314,9 +1343,9 @@ static int watch_req(struct watcher *w, struct req *q)
 		nla_put_flag(msg, MMLENS_A_WATCH_FOLLOW);
 	seq0 = begin(&w->c, q);
 	mmt_parse_error[0] = '\0';
-	ret = mmlens_nl_transact(&w->c.nl, msg, q->kind == REQ_STATS ? stats_cb : no_reply_cb, &s,
-				 &err);
-	if (!ret && q->kind == REQ_STATS && s.replies != 1) {
+	ret = mmlens_nl_transact(&w->c.nl, msg, q->kind == REQ_STATS ? stats_cb :
+				 q->kind == REQ_WATCH_ADD ? watch_add_cb : no_reply_cb, &s, &err);
+	if (!ret && q->kind != REQ_WATCH_DEL && s.replies != 1) {
 		snprintf(mmt_parse_error, sizeof(mmt_parse_error), "%d replies", s.replies);
 		ret = -EBADMSG;
 	}

@@ -210,6 +210,8 @@ static const struct {
 static const struct field watch_fields[] = {
 	F(MMLENS_A_WATCH_, PID, VALUE),
 	F(MMLENS_A_WATCH_, FOLLOW, VALUE),
+	F(MMLENS_A_WATCH_, PAD, VALUE),
+	F(MMLENS_A_WATCH_, SEQ, VALUE),
 };
 
 static const struct field faults_fields[] = {
@@ -260,6 +262,7 @@ static const struct field stats_fields[] = {
 	N(MMLENS_A_STATS_, TLB, tlb_set),
 	F(MMLENS_A_STATS_, EVENTS, VALUE),
 	F(MMLENS_A_STATS_, LOST, VALUE),
+	F(MMLENS_A_STATS_, SEQ, VALUE),
 };
 
 static const struct field event_fields[] = {
@@ -285,6 +288,7 @@ static const struct field event_fields[] = {
 	F(MMLENS_A_EVENT_, EXIT_CODE, VALUE),
 	F(MMLENS_A_EVENT_, SIGNAL, VALUE),
 	F(MMLENS_A_EVENT_, SIGNAL_CODE, VALUE),
+	F(MMLENS_A_EVENT_, SEQ, VALUE),
 };
 
 /* Replies carry the command of their request; events their own. */
@@ -304,6 +308,7 @@ static const struct {
 	[MMLENS_CMD_FAULT_NTF] = { "FAULT_NTF", SET(event_fields) },
 	[MMLENS_CMD_FORK_NTF] = { "FORK_NTF", SET(event_fields) },
 	[MMLENS_CMD_EXIT_NTF] = { "EXIT_NTF", SET(event_fields) },
+	[MMLENS_CMD_END_NTF] = { "END_NTF", SET(event_fields) },
 };
 
 /* A command or attribute this file does not know: every attribute a VALUE. */

@@ -114,15 +114,17 @@ static const struct nla_policy event_policy[MMLENS_A_EVENT_MAX + 1] = {
 	[MMLENS_A_EVENT_EXIT_CODE] = MMLENS_POLICY_U32,
 	[MMLENS_A_EVENT_SIGNAL] = MMLENS_POLICY_U32,
 	[MMLENS_A_EVENT_SIGNAL_CODE] = MMLENS_POLICY_U32,
+	[MMLENS_A_EVENT_SEQ] = MMLENS_POLICY_U64,
 };
 
-/* What each event always carries, beyond PID, TIMESTAMP_NS and LOST. */
+/* What each event always carries, beyond PID, TIMESTAMP_NS, LOST and SEQ. */
 static const int fault_attrs[] = {
 	MMLENS_A_EVENT_TID, MMLENS_A_EVENT_VA, MMLENS_A_EVENT_ACCESS,
 	MMLENS_A_EVENT_FAULT_FLAGS, MMLENS_A_EVENT_CLASS, 0,
 };
 static const int fork_attrs[] = { MMLENS_A_EVENT_TID, MMLENS_A_EVENT_CHILD, 0 };
 static const int exit_attrs[] = { MMLENS_A_EVENT_EXIT_CODE, 0 };
+static const int end_attrs[] = { 0 };
 
 /* What a fault carries together or not at all: those the core mm handled, a signal. */
 static const int handled_attrs[] = {
@@ -171,6 +173,9 @@ int mmlens_event_parse(const struct nlmsghdr *nlh, struct mmlens_event *ev)
 	case MMLENS_CMD_EXIT_NTF:
 		need = exit_attrs;
 		break;
+	case MMLENS_CMD_END_NTF:
+		need = end_attrs;
+		break;
 	default:
 		return -ENOENT;
 	}
@@ -178,7 +183,8 @@ int mmlens_event_parse(const struct nlmsghdr *nlh, struct mmlens_event *ev)
 	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, MMLENS_A_EVENT_MAX,
 			  event_policy) < 0 ||
 	    !tb[MMLENS_A_EVENT_PID] || !tb[MMLENS_A_EVENT_TIMESTAMP_NS] ||
-	    !tb[MMLENS_A_EVENT_LOST] || !mmlens_flag_ok(tb[MMLENS_A_EVENT_FOLLOWED]))
+	    !tb[MMLENS_A_EVENT_LOST] || !tb[MMLENS_A_EVENT_SEQ] ||
+	    !mmlens_flag_ok(tb[MMLENS_A_EVENT_FOLLOWED]))
 		return -EBADMSG;
 	for (i = 0; need[i]; i++)
 		if (!tb[need[i]])
@@ -192,6 +198,7 @@ int mmlens_event_parse(const struct nlmsghdr *nlh, struct mmlens_event *ev)
 	ev->tid = get_u32(tb[MMLENS_A_EVENT_TID]);
 	ev->ts_ns = nla_get_u64(tb[MMLENS_A_EVENT_TIMESTAMP_NS]);
 	ev->lost = nla_get_u64(tb[MMLENS_A_EVENT_LOST]);
+	ev->seq = nla_get_u64(tb[MMLENS_A_EVENT_SEQ]);
 	if (ev->cmd == MMLENS_CMD_FAULT_NTF) {
 		ev->va = nla_get_u64(tb[MMLENS_A_EVENT_VA]);
 		ev->access = nla_get_u32(tb[MMLENS_A_EVENT_ACCESS]);
@@ -214,7 +221,7 @@ int mmlens_event_parse(const struct nlmsghdr *nlh, struct mmlens_event *ev)
 	} else if (ev->cmd == MMLENS_CMD_FORK_NTF) {
 		ev->child = nla_get_u32(tb[MMLENS_A_EVENT_CHILD]);
 		ev->followed = tb[MMLENS_A_EVENT_FOLLOWED];
-	} else {
+	} else if (ev->cmd == MMLENS_CMD_EXIT_NTF) {
 		ev->exit_code = nla_get_u32(tb[MMLENS_A_EVENT_EXIT_CODE]);
 	}
 	return 0;
@@ -315,6 +322,10 @@ size_t mmlens_event_text(char *buf, size_t size, const struct mmlens_event *ev,
 	case MMLENS_CMD_EXIT_NTF:
 		n = snprintf(buf, size, "exit   %" PRIu32 "  %s", ev->pid,
 			     mmlens_exit_text(status, sizeof(status), ev->exit_code));
+		break;
+	case MMLENS_CMD_END_NTF:
+		n = snprintf(buf, size, "end    %" PRIu32 "  the kernel module is being "
+			     "unloaded: its events end here", ev->pid);
 		break;
 	default:
 		snprintf(who, sizeof(who), "%s %" PRIu32, child ? "child" : "pid",
@@ -449,6 +460,7 @@ struct json_object *mmlens_event_json(const struct mmlens_event *ev)
 		[MMLENS_CMD_FAULT_NTF] = "fault",
 		[MMLENS_CMD_FORK_NTF] = "fork",
 		[MMLENS_CMD_EXIT_NTF] = "exit",
+		[MMLENS_CMD_END_NTF] = "end",
 	};
 	struct json_object *obj;
 	int ret;
@@ -458,7 +470,7 @@ struct json_object *mmlens_event_json(const struct mmlens_event *ev)
 		return NULL;
 	ret = mmlens_json_add(obj, "type", json_object_new_string(types[ev->cmd])) ||
 	      mmlens_json_add(obj, "pid", json_object_new_int64(ev->pid));
-	if (!ret && ev->cmd != MMLENS_CMD_EXIT_NTF)
+	if (!ret && (ev->cmd == MMLENS_CMD_FAULT_NTF || ev->cmd == MMLENS_CMD_FORK_NTF))
 		ret = mmlens_json_add(obj, "tid", json_object_new_int64(ev->tid));
 	if (!ret)
 		ret = mmlens_json_add(obj, "ts_ns", json_object_new_int64((int64_t)ev->ts_ns));
@@ -468,10 +480,11 @@ struct json_object *mmlens_event_json(const struct mmlens_event *ev)
 		ret = mmlens_json_add(obj, "parent", json_object_new_int64(ev->pid)) ||
 		      mmlens_json_add(obj, "child", json_object_new_int64(ev->child)) ||
 		      mmlens_json_add(obj, "followed", json_object_new_boolean(ev->followed));
-	else if (!ret)
+	else if (!ret && ev->cmd == MMLENS_CMD_EXIT_NTF)
 		ret = add_exit(obj, ev);
 	if (!ret)
-		ret = mmlens_json_add(obj, "lost", json_object_new_int64((int64_t)ev->lost));
+		ret = mmlens_json_add(obj, "lost", json_object_new_int64((int64_t)ev->lost)) ||
+		      mmlens_json_add(obj, "seq", json_object_new_int64((int64_t)ev->seq));
 	if (ret) {
 		json_object_put(obj);
 		return NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Live events of watched processes (MMLENS_CMD_FAULT_NTF, _FORK_NTF,
- * _EXIT_NTF): decoding, and one line of text or one JSON object per event.
+ * _EXIT_NTF, _END_NTF): decoding, and one line of text or one JSON object per event.
  * Shared by mmlens watch and mmlens run; the names of fault classes and TLB
  * flush reasons are also mmlens stats'.
  */
@@ -34,7 +34,8 @@ struct mmlens_event {
 	uint8_t cmd;		/* MMLENS_CMD_*_NTF */
 	uint32_t pid, tid;
 	uint64_t ts_ns;
-	uint64_t lost;		/* events of pid lost so far */
+	uint64_t lost;		/* events of pid lost so far, as the module counts */
+	uint64_t seq;		/* its number among the events of pid */
 	/* FAULT_NTF */
 	uint64_t va;
 	uint32_t access;	/* enum mmlens_access */

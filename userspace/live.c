@@ -207,6 +207,7 @@ static const struct nla_policy stats_policy[MMLENS_A_STATS_MAX + 1] = {
 	[MMLENS_A_STATS_TLB] = MMLENS_POLICY_NESTED,
 	[MMLENS_A_STATS_EVENTS] = MMLENS_POLICY_U64,
 	[MMLENS_A_STATS_LOST] = MMLENS_POLICY_U64,
+	[MMLENS_A_STATS_SEQ] = MMLENS_POLICY_U64,
 };
 
 int mmlens_stats_parse(const struct nlmsghdr *nlh, struct mmlens_stats *st)
@@ -230,6 +231,8 @@ int mmlens_stats_parse(const struct nlmsghdr *nlh, struct mmlens_stats *st)
 		st->events = nla_get_u64(tb[MMLENS_A_STATS_EVENTS]);
 	if (tb[MMLENS_A_STATS_LOST])
 		st->lost = nla_get_u64(tb[MMLENS_A_STATS_LOST]);
+	if (tb[MMLENS_A_STATS_SEQ])
+		st->seq = nla_get_u64(tb[MMLENS_A_STATS_SEQ]);
 	if ((tb[MMLENS_A_STATS_FAULTS] && parse_faults(tb[MMLENS_A_STATS_FAULTS], st)) ||
 	    (tb[MMLENS_A_STATS_TLB] && parse_tlb(tb[MMLENS_A_STATS_TLB], st)))
 		return -EBADMSG;
@@ -282,9 +285,33 @@ int mmlens_stats_get(struct mmlens_nl *nl, uint32_t pid, struct mmlens_stats *st
 	return ret;
 }
 
-int mmlens_watch_add(struct mmlens_nl *nl, uint32_t pid, bool follow,
+static const struct nla_policy watch_policy[MMLENS_A_WATCH_MAX + 1] = {
+	[MMLENS_A_WATCH_PID] = MMLENS_POLICY_U32,
+	[MMLENS_A_WATCH_SEQ] = MMLENS_POLICY_U64,
+};
+
+struct watch_reply {
+	uint64_t *seq;
+	int replies;
+};
+
+static int watch_reply_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[MMLENS_A_WATCH_MAX + 1];
+	struct watch_reply *r = arg;
+
+	if (r->replies++ ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, MMLENS_A_WATCH_MAX, watch_policy) < 0 ||
+	    !tb[MMLENS_A_WATCH_SEQ])
+		return -EBADMSG;
+	*r->seq = nla_get_u64(tb[MMLENS_A_WATCH_SEQ]);
+	return 0;
+}
+
+int mmlens_watch_add(struct mmlens_nl *nl, uint32_t pid, bool follow, uint64_t *seq,
 		     struct mmlens_nl_err *err)
 {
+	struct watch_reply r = { .seq = seq };
 	struct nl_msg *msg;
 	int ret;
 
@@ -292,5 +319,11 @@ int mmlens_watch_add(struct mmlens_nl *nl, uint32_t pid, bool follow,
 	ret = msg ? nla_put_u32(msg, MMLENS_A_WATCH_PID, pid) : 0;
 	if (msg && !ret && follow)
 		ret = nla_put_flag(msg, MMLENS_A_WATCH_FOLLOW);
-	return transact(nl, msg, ret, NULL, NULL, err);
+	ret = transact(nl, msg, ret, watch_reply_cb, &r, err);
+	if (!ret && !r.replies) {
+		ret = -EBADMSG;
+		err->error = ret;
+		err->msg[0] = '\0';
+	}
+	return ret;
 }

@@ -73,6 +73,7 @@ struct mmlens_stats {
 		uint64_t flushes, pages, full;
 	} tlb[MMLENS_NR_TLB_REASONS];		/* by reason */
 	uint64_t events, lost;
+	uint64_t seq;		/* events produced for the process */
 };
 
 /*
@@ -89,8 +90,12 @@ int mmlens_stats_parse(const struct nlmsghdr *nlh, struct mmlens_stats *st);
 int mmlens_stats_get(struct mmlens_nl *nl, uint32_t pid, struct mmlens_stats *st,
 		     struct mmlens_nl_err *err);
 
-/* WATCH_ADD of pid, with MMLENS_A_WATCH_FOLLOW if follow.  As above. */
-int mmlens_watch_add(struct mmlens_nl *nl, uint32_t pid, bool follow,
+/*
+ * WATCH_ADD of pid, with MMLENS_A_WATCH_FOLLOW if follow; *seq gets the
+ * number of the process's latest event before the watch (its events for
+ * this watch are numbered above).  As above.
+ */
+int mmlens_watch_add(struct mmlens_nl *nl, uint32_t pid, bool follow, uint64_t *seq,
 		     struct mmlens_nl_err *err);
 
 #endif /* MMLENS_LIVE_H */

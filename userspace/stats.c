@@ -512,10 +512,10 @@ static int watch_rows(struct mmlens_ctx *ctx, struct mmlens_nl *ctl, pid_t pid,
 	struct mmlens_nl_err err;
 	char header[1024], what[64];
 	bool noted = false;
-	uint64_t n, start;
+	uint64_t n, start, seq;
 	int ret;
 
-	ret = mmlens_watch_add(ctl, (uint32_t)pid, false, &err);
+	ret = mmlens_watch_add(ctl, (uint32_t)pid, false, &seq, &err);
 	if (!ret)
 		ret = sample(ctl, pid, &a, &err);
 	if (ret == -ESRCH) {

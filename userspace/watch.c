@@ -6,8 +6,11 @@
  * session keeps its own list of processes (the PID asked for, and with
  * --follow the children the kernel announces as followed) and ignores the
  * rest.  Losses are expected under load and are reported, never fatal: the
- * module counts the events it could not deliver per process, and an overrun
- * of our receive buffer shows as ENOBUFS.
+ * module numbers each process's events, so every number that never comes
+ * is an event lost, wherever it was lost (the module's queue, our receive
+ * buffer); an overrun of the buffer also shows as ENOBUFS.  A process's
+ * stream ends with its last event, which the module sends after all its
+ * others: its exit, or the end of the watch when the module is unloaded.
  */
 #define _GNU_SOURCE		/* ppoll() */
 #include <errno.h>
@@ -28,6 +31,17 @@
 
 /* Datagrams read before looking at signals and liveness again. */
 #define READ_BATCH 256
+
+/*
+ * A process gone from /proc whose last event has not come in this many
+ * liveness checks (a second apart), with no event of it meanwhile, is taken
+ * as gone: longer than the module tries to resend a last event a full
+ * buffer refused (5 s).
+ */
+#define VANISHED_CHECKS 10
+
+/* How long the last events of processes still running may take to come. */
+#define SETTLE_MS 2000
 
 /* Room for any line of events.c. */
 #define LINE_MAX_LEN 512
@@ -62,7 +76,7 @@ struct mmlens_tracked *mmlens_session_find(struct mmlens_session *s, uint32_t pi
 }
 
 struct mmlens_tracked *mmlens_session_track(struct mmlens_session *s,
-					    uint32_t pid, bool child)
+					    uint32_t pid, bool child, uint64_t seq)
 {
 	struct mmlens_tracked *p;
 	size_t cap;
@@ -83,6 +97,7 @@ struct mmlens_tracked *mmlens_session_track(struct mmlens_session *s,
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->child = child;
+	p->seq = seq;
 	return p;
 }
 
@@ -115,16 +130,17 @@ static int print_lost(struct mmlens_session *s, int64_t pid, uint64_t lost,
 	return put_text(s, line, mmlens_lost_text(line, sizeof(line), pid, lost, delta));
 }
 
-int mmlens_session_lost(struct mmlens_session *s, struct mmlens_tracked *p,
-			uint64_t lost)
+int mmlens_session_produced(struct mmlens_session *s, struct mmlens_tracked *p,
+			    uint64_t seq)
 {
-	uint64_t delta;
+	uint64_t missing;
 
-	if (lost <= p->lost)
+	if (seq <= p->seq)
 		return 0;
-	delta = lost - p->lost;
-	p->lost = lost;
-	return print_lost(s, p->pid, lost, delta);
+	missing = seq - p->seq;
+	p->seq = seq;
+	p->lost += missing;
+	return print_lost(s, p->pid, p->lost, missing);
 }
 
 int mmlens_session_overruns(struct mmlens_session *s)
@@ -163,18 +179,26 @@ int mmlens_session_message(const struct nlmsghdr *nlh, void *session)
 	/* Another socket's, or one that exited: not ours. */
 	if (!p || p->exited)
 		return 0;
+	/* From before our watch, or a last event sent again: seen. */
+	if (ev.seq <= p->seq)
+		return 0;
 
-	ret = mmlens_session_lost(s, p, ev.lost);
+	ret = mmlens_session_produced(s, p, ev.seq - 1);
 	if (ret)
 		return ret;
+	p->seq = ev.seq;
+	p->received++;
+	p->heard = true;
 	child = p->child;
 	if (ev.cmd == MMLENS_CMD_FAULT_NTF) {
 		p->faults[mmlens_class_slot(ev.class)]++;
 	} else if (ev.cmd == MMLENS_CMD_EXIT_NTF) {
 		p->exited = p->exit_seen = true;
 		p->exit_code = ev.exit_code;
+	} else if (ev.cmd == MMLENS_CMD_END_NTF) {
+		p->exited = p->end_seen = true;
 	} else if (ev.followed && s->follow &&
-		   !mmlens_session_track(s, ev.child, true)) {
+		   !mmlens_session_track(s, ev.child, true, 0)) {
 		return -ENOMEM;
 	}
 	/* Tracking the child may have moved p: not to be used from here on. */
@@ -205,18 +229,21 @@ void mmlens_session_totals(const struct mmlens_session *s, struct mmlens_totals 
 			t->faults[c] += s->procs[i].faults[c];
 			t->all += s->procs[i].faults[c];
 		}
+		t->events += s->procs[i].received;
 		t->lost += s->procs[i].lost;
 		t->running += !s->procs[i].exited;
 	}
 }
 
-/* "exited, status 0", "running", "gone" (exit event lost). */
+/* "exited, status 0", "running", "gone" (exit event lost), "module unloaded". */
 static const char *state_text(char *buf, size_t size, const struct mmlens_tracked *p)
 {
 	char status[64];
 
 	if (!p->exited)
 		return "running";
+	if (p->end_seen)
+		return "running, module unloaded";
 	if (!p->exit_seen)
 		return "gone (exit event lost)";
 	snprintf(buf, size, "exited, %s",
@@ -256,10 +283,10 @@ static void summary_text(const struct mmlens_session *s)
 				fprintf(s->out, "      %-20s %10" PRIu64 "\n",
 					mmlens_class_text(c), p->faults[c]);
 	}
-	if (s->overruns || t.lost)
-		fputs("  Events were lost: the module reports them with the next event "
-		      "of their process, so\n  those lost after the last one received "
-		      "from a process that exited are not counted.\n", s->out);
+	if (t.lost)
+		fputs("  Events were lost: the module numbers the events of each process, "
+		      "and these numbers\n  never came (the module's queue was full, or "
+		      "our receive buffer).\n", s->out);
 	if (s->overruns)
 		fputs("  The receive buffer overflowed; raise net.core.rmem_max or "
 		      "MMLENS_RCVBUF to lose fewer.\n", s->out);
@@ -291,9 +318,11 @@ static struct json_object *process_json(const struct mmlens_tracked *p)
 	if (!obj ||
 	    mmlens_json_add(obj, "pid", json_object_new_int64(p->pid)) ||
 	    mmlens_json_add(obj, "child", json_object_new_boolean(p->child)) ||
-	    mmlens_json_add(obj, "exited", json_object_new_boolean(p->exited)) ||
+	    mmlens_json_add(obj, "exited", json_object_new_boolean(p->exited && !p->end_seen)) ||
 	    mmlens_json_add(obj, "exit_code", p->exit_seen ?
 			    json_object_new_int64(p->exit_code) : mmlens_json_null()) ||
+	    mmlens_json_add(obj, "module_unloaded", json_object_new_boolean(p->end_seen)) ||
+	    mmlens_json_add(obj, "events", json_object_new_int64((int64_t)p->received)) ||
 	    mmlens_json_add(obj, "faults", json_object_new_int64((int64_t)sum)) ||
 	    mmlens_json_add(obj, "classes", classes_json(p->faults)) ||
 	    mmlens_json_add(obj, "lost", json_object_new_int64((int64_t)p->lost))) {
@@ -325,7 +354,8 @@ struct json_object *mmlens_summary_json(const struct mmlens_session *s)
 	if (mmlens_json_add(obj, "type", json_object_new_string("summary")) ||
 	    mmlens_json_add(obj, "processes", procs))
 		goto fail_obj;
-	if (mmlens_json_add(obj, "faults", json_object_new_int64((int64_t)t.all)) ||
+	if (mmlens_json_add(obj, "events", json_object_new_int64((int64_t)t.events)) ||
+	    mmlens_json_add(obj, "faults", json_object_new_int64((int64_t)t.all)) ||
 	    mmlens_json_add(obj, "classes", classes_json(t.faults)) ||
 	    mmlens_json_add(obj, "lost", json_object_new_int64((int64_t)t.lost)) ||
 	    mmlens_json_add(obj, "overruns", json_object_new_int64((int64_t)s->overruns)) ||
@@ -376,9 +406,10 @@ static bool proc_gone(uint32_t pid)
 }
 
 /*
- * Exit events can be lost like any other: a process that two checks a second
- * apart find gone is taken as exited, so that the session still ends.  Its
- * exit event normally comes within microseconds, well before the second.
+ * A last event can still be lost: the module sends one that a full buffer
+ * refused again for a few seconds only.  A process that /proc has not known
+ * for VANISHED_CHECKS checks in a row, with no event of it meanwhile, is
+ * taken as gone, so that the session still ends.
  */
 static int check_alive(struct mmlens_session *s)
 {
@@ -389,14 +420,16 @@ static int check_alive(struct mmlens_session *s)
 
 	for (i = 0; i < s->n; i++) {
 		struct mmlens_tracked *p = &s->procs[i];
+		bool heard = p->heard;
 
 		if (p->exited)
 			continue;
-		if (!proc_gone(p->pid)) {
+		p->heard = false;
+		if (heard || !proc_gone(p->pid)) {
 			p->vanished = 0;
 			continue;
 		}
-		if (++p->vanished < 2)
+		if (++p->vanished < VANISHED_CHECKS)
 			continue;
 		p->exited = true;
 		if (!s->json) {
@@ -542,8 +575,13 @@ void mmlens_live_err(const struct mmlens_ctx *ctx, const char *what,
 		mmlens_err(ctx, "%s: %s", what, strerror(-err->error));
 }
 
-/* Lost totals of the processes still running, which no event will tell. */
-static void final_lost(struct mmlens_session *s, struct mmlens_nl *ctl)
+/*
+ * Events produced so far for the processes still running, as GET_STATS
+ * counts them: UINT64_MAX for one whose watch is gone (it exited meanwhile:
+ * its exit event is on its way).
+ */
+static int produced_so_far(struct mmlens_session *s, struct mmlens_nl *ctl,
+			   uint64_t *produced)
 {
 	struct mmlens_nl_err err;
 	struct mmlens_stats st;
@@ -554,20 +592,67 @@ static void final_lost(struct mmlens_session *s, struct mmlens_nl *ctl)
 	for (i = 0; i < s->n; i++) {
 		struct mmlens_tracked *p = &s->procs[i];
 
+		produced[i] = p->seq;
 		if (p->exited)
 			continue;
 		ret = mmlens_stats_get(ctl, p->pid, &st, &err);
-		/* It exited meanwhile, and its watch with it. */
-		if (ret == -ESRCH || ret == -ENOENT)
+		if (ret == -ESRCH || ret == -ENOENT) {
+			produced[i] = UINT64_MAX;
 			continue;
+		}
 		if (ret) {
 			snprintf(what, sizeof(what), "counters of PID %" PRIu32, p->pid);
 			mmlens_live_err(s->ctx, what, &err);
-			continue;
+			return ret;
 		}
-		if (mmlens_session_lost(s, p, st.lost))
-			return;
+		produced[i] = st.seq;
 	}
+	return 0;
+}
+
+static bool caught_up(const struct mmlens_session *s, const uint64_t *produced, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!s->procs[i].exited && s->procs[i].seq < produced[i])
+			return false;
+	return true;
+}
+
+/*
+ * The stream stopped while processes still run: what the module produced
+ * for them until now is received, for SETTLE_MS at most, and what did not
+ * come is lost.  Then received and lost add up to what was produced.
+ */
+static int settle(struct mmlens_session *s, struct mmlens_live *lv, struct mmlens_nl *ctl)
+{
+	struct pollfd pfd = { .fd = lv->fd, .events = POLLIN };
+	struct timespec deadline;
+	uint64_t *produced;
+	size_t i, n = s->n;
+	int ret;
+
+	if (mmlens_session_done(s))
+		return 0;
+	produced = calloc(n, sizeof(*produced));
+	if (!produced)
+		return -ENOMEM;
+	ret = produced_so_far(s, ctl, produced);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += SETTLE_MS / 1000;
+	while (!ret && !caught_up(s, produced, n) && ms_until(&deadline) > 0) {
+		ret = mmlens_live_read(lv, READ_BATCH, mmlens_session_message, s, &s->overruns);
+		if (ret == 0 && poll(&pfd, 1, 50) < 0 && errno != EINTR)
+			ret = -errno;
+		else if (ret > 0)
+			ret = 0;
+	}
+	for (i = 0; !ret && i < n; i++)
+		if (!s->procs[i].exited && produced[i] != UINT64_MAX)
+			ret = mmlens_session_produced(s, &s->procs[i], produced[i]);
+	free(produced);
+	return ret;
 }
 
 int mmlens_session_stream(struct mmlens_session *s, struct mmlens_live *lv,
@@ -576,10 +661,10 @@ int mmlens_session_stream(struct mmlens_session *s, struct mmlens_live *lv,
 	int ret;
 
 	ret = stream(s, lv);
-	if (!ret) {
-		final_lost(s, ctl);
+	if (!ret)
+		ret = settle(s, lv, ctl);
+	if (!ret)
 		ret = mmlens_session_summary(s);
-	}
 	if (!ret && fflush(s->out)) {
 		s->output_failed = true;
 		ret = -errno;
@@ -643,14 +728,19 @@ int mmlens_watch_connect(const struct mmlens_ctx *ctx, struct mmlens_nl *ctl,
 int mmlens_watch_start(struct mmlens_session *s, struct mmlens_nl *ctl, pid_t pid)
 {
 	struct mmlens_nl_err err;
+	struct mmlens_tracked *p;
 	char what[64];
+	uint64_t seq;
 
-	if (!mmlens_session_track(s, (uint32_t)pid, false)) {
+	p = mmlens_session_track(s, (uint32_t)pid, false, 0);
+	if (!p) {
 		mmlens_err(s->ctx, "%s", strerror(ENOMEM));
 		return MMLENS_EXIT_FAIL;
 	}
-	if (!mmlens_watch_add(ctl, (uint32_t)pid, s->follow, &err))
+	if (!mmlens_watch_add(ctl, (uint32_t)pid, s->follow, &seq, &err)) {
+		p->seq = seq;
 		return 0;
+	}
 	if (err.error == -ESRCH)
 		mmlens_err(s->ctx, "no process with PID %d", (int)pid);
 	else {

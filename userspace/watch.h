@@ -20,15 +20,25 @@
 #include "mmlens.h"
 
 /* A process this invocation watches. */
+/*
+ * A process of the session.  The module numbers each process's events
+ * (MMLENS_A_EVENT_SEQ): the events of our watch are those above the number
+ * its WATCH_ADD answered, and every number we never receive is an event we
+ * lost.  Its stream ends with its last event (exit, or the module's end).
+ */
 struct mmlens_tracked {
 	uint32_t pid;
 	bool child;		/* a followed descendant, not the PID asked for */
-	bool exited;
-	bool exit_seen;		/* its exit event came (else it vanished) */
+	bool exited;		/* its stream ended: last event, or vanished */
+	bool exit_seen;		/* its exit event came */
+	bool end_seen;		/* the module went while it ran */
 	uint32_t exit_code;	/* wait(2) status, if exit_seen */
-	unsigned int vanished;	/* liveness checks in a row that missed it */
-	uint64_t faults[MMLENS_NR_CLASSES];	/* fault events seen, by class */
-	uint64_t lost;		/* highest lost total reported for it */
+	bool heard;		/* an event came since the last liveness check */
+	unsigned int vanished;	/* liveness checks in a row that found it gone, unheard */
+	uint64_t seq;		/* number of its latest event received (or the watch's start) */
+	uint64_t received;	/* its events received */
+	uint64_t faults[MMLENS_NR_CLASSES];	/* fault events received, by class */
+	uint64_t lost;		/* its events that never came */
 };
 
 struct mmlens_session {
@@ -50,7 +60,8 @@ struct mmlens_session {
 struct mmlens_totals {
 	uint64_t faults[MMLENS_NR_CLASSES];
 	uint64_t all;		/* fault events seen */
-	uint64_t lost;		/* sum of the processes' lost totals */
+	uint64_t events;	/* events received */
+	uint64_t lost;		/* events lost */
 	size_t running;		/* processes not seen to exit */
 };
 
@@ -58,25 +69,31 @@ void mmlens_session_init(struct mmlens_session *s, const struct mmlens_ctx *ctx,
 			 FILE *out);
 void mmlens_session_free(struct mmlens_session *s);
 
-/* Starts tracking pid; returns it, or NULL when out of memory. */
+/*
+ * Starts tracking pid, whose events for us are numbered above seq; returns
+ * it, or NULL when out of memory.
+ */
 struct mmlens_tracked *mmlens_session_track(struct mmlens_session *s,
-					    uint32_t pid, bool child);
+					    uint32_t pid, bool child, uint64_t seq);
 struct mmlens_tracked *mmlens_session_find(struct mmlens_session *s, uint32_t pid);
 
 /*
  * Takes one message of the mmlens family (a callback of mmlens_live_read()):
  * events of tracked processes are counted and printed, with a "lost" line
- * first when their lost total rose; others are ignored.  Returns 0, or
- * -errno when the output failed.
+ * first when their numbers skipped some; others, and repeats, are ignored.
+ * Returns 0, or -errno when the output failed.
  */
 int mmlens_session_message(const struct nlmsghdr *nlh, void *session);
 
 /* Prints a "lost" line if the event socket overran since the last one. */
 int mmlens_session_overruns(struct mmlens_session *s);
 
-/* Takes a lost total of p's from elsewhere (GET_STATS); prints if it rose. */
-int mmlens_session_lost(struct mmlens_session *s, struct mmlens_tracked *p,
-			uint64_t lost);
+/*
+ * p's events up to number seq were produced: those not received are lost
+ * (a "lost" line tells how many).  Returns 0 or -errno of the output.
+ */
+int mmlens_session_produced(struct mmlens_session *s, struct mmlens_tracked *p,
+			    uint64_t seq);
 
 /* Whether every tracked process exited. */
 bool mmlens_session_done(const struct mmlens_session *s);
@@ -92,8 +109,9 @@ struct json_object *mmlens_summary_json(const struct mmlens_session *s);
  * ends it (SIGINT, SIGTERM: see mmlens_signals_catch()).  A run session
  * passes a signal that kill(2) sent to the command (the first tracked
  * process; the terminal's Ctrl-C reaches it anyway) and goes on until the
- * command exited, unless a second signal comes.  Then it reads the lost
- * totals of those still running from ctl, the socket that watches them, and
+ * command exited, unless a second signal comes.  For those still running it
+ * then asks ctl, the socket that watches them, how many events were
+ * produced, takes those still on their way, counts the rest as lost, and
  * prints the summary.  Returns an
  * MMLENS_EXIT_* status, after explaining a failure on stderr.
  */

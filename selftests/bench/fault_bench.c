@@ -207,8 +207,9 @@ static void finish(struct child *c)
 static void watch(pid_t pid)
 {
 	struct mmlens_nl_err err;
+	uint64_t seq;
 
-	if (mmlens_watch_add(&ctl, pid, false, &err))
+	if (mmlens_watch_add(&ctl, pid, false, &seq, &err))
 		nl_fail("WATCH_ADD", pid, &err);
 }
 

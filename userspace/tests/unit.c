@@ -2280,12 +2280,13 @@ enum event_variant {
 	EV_SIGNAL,		/* a SIGSEGV fault the core mm never saw */
 	EV_SIGNAL_NO_CODE,	/* SIGNAL without SIGNAL_CODE */
 	EV_HANDLED_PART,	/* ENTRY_BEFORE without the rest of a handled fault */
+	EV_NO_SEQ,		/* without its number */
 };
 
 struct ev_spec {
 	uint8_t cmd;
 	uint32_t pid, tid, class, child;
-	uint64_t lost;
+	uint64_t lost, seq;
 	bool followed;
 	uint32_t exit_code;
 };
@@ -2301,6 +2302,8 @@ static struct nl_msg *build_event(const struct ev_spec *e, enum event_variant v)
 	ret |= nla_put_u32(msg, MMLENS_A_EVENT_PID, e->pid);
 	ret |= nla_put_u64(msg, MMLENS_A_EVENT_TIMESTAMP_NS, 123456789);
 	ret |= nla_put_u64(msg, MMLENS_A_EVENT_LOST, e->lost);
+	if (v != EV_NO_SEQ)
+		ret |= nla_put_u64(msg, MMLENS_A_EVENT_SEQ, e->seq);
 	if (e->cmd == MMLENS_CMD_FAULT_NTF) {
 		ret |= nla_put_u32(msg, MMLENS_A_EVENT_TID, e->tid);
 		if (v == EV_SHORT_VA)
@@ -2379,9 +2382,10 @@ static void test_event_parse(void)
 {
 	struct ev_spec fork_ev = {
 		.cmd = MMLENS_CMD_FORK_NTF, .pid = 4241, .tid = 4241, .child = 4242,
-		.followed = true, .lost = 3,
+		.followed = true, .lost = 3, .seq = 9,
 	};
 	struct ev_spec exit_ev = { .cmd = MMLENS_CMD_EXIT_NTF, .pid = 4242 };
+	struct ev_spec end_ev = { .cmd = MMLENS_CMD_END_NTF, .pid = 4242, .seq = 1ULL << 40 };
 	struct ev_spec status = { .cmd = MMLENS_CMD_GET_STATUS, .pid = 1 };
 	struct mmlens_event ev;
 
@@ -2406,12 +2410,18 @@ static void test_event_parse(void)
 
 	CHECK(parse_event(&fork_ev, EV_OK, &ev) == 0);
 	CHECK(ev.cmd == MMLENS_CMD_FORK_NTF && ev.child == 4242 && ev.followed);
-	CHECK(ev.lost == 3);
+	CHECK(ev.lost == 3 && ev.seq == 9);
 	fork_ev.followed = false;
 	CHECK(parse_event(&fork_ev, EV_OK, &ev) == 0 && !ev.followed);
 
 	exit_ev.exit_code = 3 << 8;
 	CHECK(parse_event(&exit_ev, EV_OK, &ev) == 0 && ev.exit_code == 3 << 8);
+	CHECK(parse_event(&end_ev, EV_OK, &ev) == 0);
+	CHECK(ev.cmd == MMLENS_CMD_END_NTF && ev.pid == 4242 && ev.seq == 1ULL << 40);
+
+	/* Every event is numbered. */
+	CHECK(parse_event(&cow_fault, EV_NO_SEQ, &ev) == -EBADMSG);
+	CHECK(parse_event(&end_ev, EV_NO_SEQ, &ev) == -EBADMSG);
 
 	CHECK(parse_event(&cow_fault, EV_MISSING_CLASS, &ev) == -EBADMSG);
 	CHECK(parse_event(&cow_fault, EV_SHORT_VA, &ev) == -EBADMSG);
@@ -2481,6 +2491,9 @@ static void test_event_text(void)
 	ev.exit_code = 0x80 | 11;	/* SIGSEGV, core dumped */
 	mmlens_event_text(line, sizeof(line), &ev, true);
 	CHECK_STR(line, "exit   4242  killed by SIGSEGV (core dumped)");
+	ev.cmd = MMLENS_CMD_END_NTF;
+	mmlens_event_text(line, sizeof(line), &ev, true);
+	CHECK_STR(line, "end    4242  the kernel module is being unloaded: its events end here");
 
 	mmlens_lost_text(line, sizeof(line), 4242, 30, 12);
 	CHECK_STR(line, "lost   4242  12 events (30 so far)");
@@ -2513,7 +2526,7 @@ static void test_event_json(void)
 		  "\"entry_after\":\"0x800000004c5d6867\",\"old_pfn\":107187,"
 		  "\"new_pfn\":312790,\"mapcount_before\":2,\"duration_ns\":12345,"
 		  "\"flags\":[\"user\",\"vma_lock\"],\"result\":2048,\"signal\":null,"
-		  "\"signal_code\":null,\"lost\":0}");
+		  "\"signal_code\":null,\"lost\":0,\"seq\":0}");
 	json_object_put(obj);
 
 	CHECK(parse_event(&segv_fault, EV_SIGNAL, &ev) == 0);
@@ -2524,7 +2537,7 @@ static void test_event_json(void)
 		  "\"level\":null,\"entry_before\":null,\"entry_after\":null,"
 		  "\"old_pfn\":null,\"new_pfn\":null,\"mapcount_before\":null,"
 		  "\"duration_ns\":null,\"flags\":[\"user\",\"vma_lock\"],\"result\":null,"
-		  "\"signal\":\"SIGSEGV\",\"signal_code\":\"SEGV_ACCERR\",\"lost\":0}");
+		  "\"signal\":\"SIGSEGV\",\"signal_code\":\"SEGV_ACCERR\",\"lost\":0,\"seq\":0}");
 	json_object_put(obj);
 
 	CHECK(parse_event(&cow_fault, EV_NO_PFN_BEFORE, &ev) == 0);
@@ -2539,7 +2552,7 @@ static void test_event_json(void)
 	obj = round_trip(mmlens_event_json(&ev));
 	CHECK_STR(json_str(obj),
 		  "{\"type\":\"fork\",\"pid\":4241,\"tid\":4241,\"ts_ns\":123456789,"
-		  "\"parent\":4241,\"child\":4242,\"followed\":true,\"lost\":0}");
+		  "\"parent\":4241,\"child\":4242,\"followed\":true,\"lost\":0,\"seq\":0}");
 	json_object_put(obj);
 
 	exit_ev.exit_code = 1 << 8;
@@ -2547,12 +2560,19 @@ static void test_event_json(void)
 	obj = round_trip(mmlens_event_json(&ev));
 	CHECK_STR(json_str(obj),
 		  "{\"type\":\"exit\",\"pid\":4242,\"ts_ns\":123456789,\"exit_code\":256,"
-		  "\"status\":1,\"signal\":null,\"lost\":0}");
+		  "\"status\":1,\"signal\":null,\"lost\":0,\"seq\":0}");
 	json_object_put(obj);
 	ev.exit_code = 9;
 	obj = round_trip(mmlens_event_json(&ev));
 	CHECK(json_object_is_type(key(obj, "status"), json_type_null));
 	CHECK_STR(json_object_get_string(key(obj, "signal")), "SIGKILL");
+	json_object_put(obj);
+
+	ev.cmd = MMLENS_CMD_END_NTF;
+	ev.seq = 7;
+	obj = round_trip(mmlens_event_json(&ev));
+	CHECK_STR(json_str(obj), "{\"type\":\"end\",\"pid\":4242,\"ts_ns\":123456789,"
+		  "\"lost\":0,\"seq\":7}");
 	json_object_put(obj);
 
 	obj = round_trip(mmlens_lost_json(4242, 30, 12));
@@ -2609,21 +2629,27 @@ static void test_session(void)
 		return;
 	mmlens_session_init(&s, &ctx, f);
 	CHECK(s.follow && !s.cow_only && !s.json);
-	CHECK(mmlens_session_track(&s, 4241, false));
+	/* Our watch of 4241 began after its event 10. */
+	CHECK(mmlens_session_track(&s, 4241, false, 10));
 	CHECK(!mmlens_session_done(&s));
 
-	/* Another socket's process: ignored. */
+	/* Another socket's process, and one of 4241's from before our watch: ignored. */
 	e.pid = e.tid = 999;
+	e.seq = 1;
+	CHECK(feed(&s, &e) == 0);
+	e.pid = e.tid = 4241;
+	e.seq = 10;
 	CHECK(feed(&s, &e) == 0);
 	session_output(f, buf, sizeof(buf));
 	CHECK_STR(buf, "");
 
 	/* Ours; then a fork whose child is followed. */
-	e.pid = e.tid = 4241;
+	e.seq = 11;
 	CHECK(feed(&s, &e) == 0);
 	e.cmd = MMLENS_CMD_FORK_NTF;
 	e.child = 4242;
 	e.followed = true;
+	e.seq = 12;
 	CHECK(feed(&s, &e) == 0);
 	session_output(f, buf, sizeof(buf));
 	CHECK(!strncmp(buf, "pid 4241     COW copy", 21));
@@ -2631,21 +2657,24 @@ static void test_session(void)
 	p = mmlens_session_find(&s, 4242);
 	CHECK(p && p->child && !p->exited);
 
-	/* The child's events, one reporting 5 lost: a "lost" line first. */
+	/* The child's events 1 and 7: the five between never came. */
 	e = cow_fault;
 	e.class = MMLENS_FAULT_COW_REUSE;
-	e.lost = 5;
+	e.seq = 1;
 	CHECK(feed(&s, &e) == 0);
-	e.lost = 5;
 	e.class = MMLENS_FAULT_FILE_MINOR;
+	e.seq = 7;
+	CHECK(feed(&s, &e) == 0);
+	/* A number seen before (a last event sent again): ignored. */
 	CHECK(feed(&s, &e) == 0);
 	session_output(f, buf, sizeof(buf));
-	CHECK(!strncmp(buf, "lost   4242  5 events (5 so far)\nchild 4242   COW reuse", 55));
-	CHECK(strstr(buf, "\nchild 4242   file minor "));
+	CHECK(!strncmp(buf, "child 4242   COW reuse", 22));
+	CHECK(strstr(buf, "\nlost   4242  5 events (5 so far)\nchild 4242   file minor "));
+	CHECK(!strchr(strstr(buf, "file minor"), '\n')[1]);
 
-	/* A rise seen through GET_STATS, then an overrun of the socket. */
-	CHECK(mmlens_session_lost(&s, mmlens_session_find(&s, 4242), 7) == 0);
-	CHECK(mmlens_session_lost(&s, mmlens_session_find(&s, 4242), 6) == 0);
+	/* Produced up to 9 when the stream stopped: two more lost; less is nothing. */
+	CHECK(mmlens_session_produced(&s, mmlens_session_find(&s, 4242), 9) == 0);
+	CHECK(mmlens_session_produced(&s, mmlens_session_find(&s, 4242), 8) == 0);
 	s.overruns = 1;
 	CHECK(mmlens_session_overruns(&s) == 0);
 	CHECK(mmlens_session_overruns(&s) == 0);
@@ -2656,21 +2685,22 @@ static void test_session(void)
 	/* --cow: other classes are counted, not shown. */
 	s.cow_only = true;
 	e.class = MMLENS_FAULT_ANON_ZERO_FILL;
-	e.lost = 7;
+	e.seq = 10;
 	CHECK(feed(&s, &e) == 0);
 	e.class = MMLENS_FAULT_COW_COPY;
+	e.seq = 11;
 	CHECK(feed(&s, &e) == 0);
 	e.class = 77;		/* from a newer module */
+	e.seq = 12;
 	CHECK(feed(&s, &e) == 0);
 	session_output(f, buf, sizeof(buf));
 	CHECK(!strncmp(buf, "child 4242   COW copy", 21) && !strchr(buf + 1, '\n')[1]);
 
-	/* Exits end the session. */
-	e = (struct ev_spec){ .cmd = MMLENS_CMD_EXIT_NTF, .pid = 4242, .lost = 7 };
+	/* Exits, the last events, end the session. */
+	e = (struct ev_spec){ .cmd = MMLENS_CMD_EXIT_NTF, .pid = 4242, .seq = 13 };
 	CHECK(feed(&s, &e) == 0);
 	CHECK(!mmlens_session_done(&s));
 	e.pid = 4241;
-	e.lost = 0;
 	e.exit_code = 2 << 8;
 	CHECK(feed(&s, &e) == 0);
 	CHECK(mmlens_session_done(&s));
@@ -2678,10 +2708,12 @@ static void test_session(void)
 	CHECK_STR(buf, "exit   4242  status 0\nexit   4241  status 2\n");
 	/* Nothing more of an exited process counts. */
 	e = cow_fault;
+	e.seq = 14;
 	CHECK(feed(&s, &e) == 0);
 
+	/* Received and lost add up to what was produced: 3 + 0 of 4241's, 6 + 7 of 4242's. */
 	mmlens_session_totals(&s, &t);
-	CHECK(t.all == 6 && t.lost == 7 && t.running == 0);
+	CHECK(t.all == 6 && t.events == 9 && t.lost == 7 && t.running == 0);
 	CHECK(t.faults[MMLENS_FAULT_COW_COPY] == 2 && t.faults[MMLENS_FAULT_COW_REUSE] == 1);
 	CHECK(t.faults[MMLENS_CLASS_UNKNOWN] == 1);
 
@@ -2703,7 +2735,7 @@ static void test_session(void)
 	CHECK(json_object_array_length(key(obj, "processes")) == 2);
 	CHECK_STR(json_str(json_object_array_get_idx(key(obj, "processes"), 0)),
 		  "{\"pid\":4241,\"child\":false,\"exited\":true,\"exit_code\":512,"
-		  "\"faults\":1,\"classes\":{\"anon_zero_fill\":0,\"zero_page\":0,"
+		  "\"module_unloaded\":false,\"events\":3,\"faults\":1,\"classes\":{\"anon_zero_fill\":0,\"zero_page\":0,"
 		  "\"zero_page_cow\":0,\"file_minor\":0,\"file_major\":0,"
 		  "\"swap_in_minor\":0,\"swap_in_major\":0,\"cow_copy\":1,"
 		  "\"cow_reuse\":0,\"write_notify\":0,\"numa_hint\":0,\"uffd\":0,"
@@ -2740,13 +2772,43 @@ static void test_session_not_followed(void)
 	if (!f)
 		return;
 	mmlens_session_init(&s, &ctx, f);
-	CHECK(mmlens_session_track(&s, 10, false));
+	CHECK(mmlens_session_track(&s, 10, false, 0));
+	e.seq = 1;
 	/* Followed for another socket: not without --follow. */
 	CHECK(feed(&s, &e) == 0);
 	CHECK(!mmlens_session_find(&s, 12));
 	session_output(f, buf, sizeof(buf));
 	CHECK_STR(buf, "{\"type\":\"fork\",\"pid\":10,\"tid\":11,\"ts_ns\":123456789,"
-		  "\"parent\":10,\"child\":12,\"followed\":true,\"lost\":0}\n");
+		  "\"parent\":10,\"child\":12,\"followed\":true,\"lost\":0,\"seq\":1}\n");
+	mmlens_session_free(&s);
+	fclose(f);
+}
+
+/* The module goes: its end event is the last of the process and ends its stream. */
+static void test_session_end(void)
+{
+	struct mmlens_ctx ctx = { .cmd = NULL };
+	struct ev_spec e = cow_fault;
+	struct mmlens_session s;
+	char buf[2048];
+	FILE *f = tmpfile();
+
+	CHECK(f);
+	if (!f)
+		return;
+	mmlens_session_init(&s, &ctx, f);
+	CHECK(mmlens_session_track(&s, 4242, false, 0));
+	e.seq = 1;
+	CHECK(feed(&s, &e) == 0);
+	e = (struct ev_spec){ .cmd = MMLENS_CMD_END_NTF, .pid = 4242, .seq = 3 };
+	CHECK(feed(&s, &e) == 0);
+	CHECK(mmlens_session_done(&s));
+	session_output(f, buf, sizeof(buf));
+	CHECK(strstr(buf, "\nlost   4242  1 event (1 so far)\n"
+		      "end    4242  the kernel module is being unloaded: its events end here\n"));
+	CHECK(mmlens_session_summary(&s) == 0);
+	session_output(f, buf, sizeof(buf));
+	CHECK(strstr(buf, "\n  pid 4242      running, module unloaded            1 faults        1 lost\n"));
 	mmlens_session_free(&s);
 	fclose(f);
 }
@@ -3043,6 +3105,7 @@ static void test_audit_reports_kernel_addresses(void)
 	struct nl_msg *msg;
 	struct nlattr *nest, *inner;
 	struct findings f;
+	char name[32];
 
 	/* Where an address belongs: GET_MM's physical address of the PGD. */
 	msg = reply(MMLENS_CMD_GET_MM);
@@ -3109,7 +3172,8 @@ static void test_audit_reports_kernel_addresses(void)
 	CHECK(msg && !nla_put_u64(msg, 5, KPTR));
 	f = audit_of(msg);
 	CHECK(f.n == 1);
-	CHECK_STR(f.cmd, "command 13");
+	snprintf(name, sizeof(name), "command %d", MMLENS_CMD_MAX + 1);
+	CHECK_STR(f.cmd, name);
 	CHECK_STR(f.field, "attribute 5");
 	msg = reply(MMLENS_CMD_GET_FRAME);
 	CHECK(msg && !nla_put_u64(msg, MMLENS_A_FRAME_MAX + 1, KPTR));
@@ -3251,6 +3315,7 @@ static const struct {
 	{ "event_json", test_event_json },
 	{ "session", test_session },
 	{ "session_not_followed", test_session_not_followed },
+	{ "session_end", test_session_end },
 	{ "stats_parse", test_stats_parse },
 	{ "stats_rule", test_stats_rule },
 	{ "stats_row", test_stats_row },

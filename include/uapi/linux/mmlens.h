@@ -215,13 +215,26 @@
  * watches, each fault of an unwatched process costs one hash lookup.
  *
  * Events are produced in the fault path and sent from a worker, several
- * messages per datagram.  An event that cannot be delivered (the event queue
- * or a listener's receive buffer is full) is counted as lost for its
- * process; MMLENS_A_EVENT_LOST of the next event and MMLENS_A_STATS_LOST
- * carry the total, so events delivered plus lost equal the faults that
- * happened.  The kernel reports a full receive buffer only for listeners
- * that set the socket option NETLINK_BROADCAST_ERROR: set it.  Events
- * nobody listens to count neither as delivered nor as lost.
+ * messages per datagram, in the order they were produced.  Every event of a
+ * process carries the next number of that process, MMLENS_A_EVENT_SEQ (the
+ * first is 1), whether it reaches a listener or not: a listener that has
+ * received R events of a process, the latest numbered S, after a WATCH_ADD
+ * that answered MMLENS_A_WATCH_SEQ S0, has lost exactly S - S0 - R of them,
+ * and events of the process delivered plus lost equal those produced
+ * (MMLENS_A_STATS_SEQ).  An event is lost when the event queue is full or
+ * a listener's receive buffer refuses its datagram; the module counts such
+ * losses for the process too (MMLENS_A_EVENT_LOST of the next event,
+ * MMLENS_A_STATS_LOST), but a full receive buffer only of listeners that set
+ * the socket option NETLINK_BROADCAST_ERROR: set it.  Events nobody listens
+ * to are neither produced nor lost.
+ *
+ * The last event of a watched process, MMLENS_CMD_EXIT_NTF when it exits or
+ * MMLENS_CMD_END_NTF when the module is unloaded, comes after every other
+ * event of the process and is never dropped for want of room: a listener
+ * that receives it has received everything of that process it ever will.
+ * A datagram carrying it that a listener's full buffer refused is sent again,
+ * every 100 ms for 5 s, so a listener may get it more than once (same
+ * MMLENS_A_EVENT_SEQ): ignore the repeats.
  *
  * MMLENS_CMD_WATCH_ADD
  * --------------------
@@ -233,9 +246,17 @@
  *    MMLENS_A_WATCH_FOLLOW: NLA_FLAG, also watch the processes it forks from
  *        then on (and theirs), from their first instruction
  *
+ * Reply, one message:
+ *
+ *    MMLENS_A_WATCH_PID: NLA_U32, the process watched
+ *    MMLENS_A_WATCH_SEQ: NLA_U64, the number of its latest event produced
+ *        before this watch (0 for a process nobody watched): this watch's
+ *        events are those numbered above it
+ *
  * Watching a process the socket already watches updates FOLLOW.  Several
  * sockets may watch one process; its counters then start with the first
- * watch.
+ * watch.  While the module is being unloaded, WATCH_ADD fails with
+ * -ESHUTDOWN.
  *
  * MMLENS_CMD_WATCH_DEL
  * --------------------
@@ -269,6 +290,8 @@
  *            MMLENS_A_TLB_COUNT_FULL: NLA_U64, flushes of the whole TLB
  *    MMLENS_A_STATS_EVENTS: NLA_U64, events delivered
  *    MMLENS_A_STATS_LOST: NLA_U64, events lost
+ *    MMLENS_A_STATS_SEQ: NLA_U64, events produced for the process: the
+ *        number of its latest (absent for global counters)
  *
  * TLB flushes are attributed to the address space being flushed: a task
  * switch to the mm loaded (only switches that flushed count), a shootdown
@@ -288,6 +311,8 @@
  *    MMLENS_A_EVENT_CLASS: NLA_U32, enum mmlens_fault_class
  *    MMLENS_A_EVENT_TIMESTAMP_NS: NLA_U64, CLOCK_MONOTONIC at the fault
  *    MMLENS_A_EVENT_LOST: NLA_U64, events of this process lost so far
+ *    MMLENS_A_EVENT_SEQ: NLA_U64, the event's number among the events of
+ *        its process
  *
  *  for a fault the core mm handled (handle_mm_fault()):
  *    MMLENS_A_EVENT_LEVEL: NLA_U32, enum mmlens_level of the leaf entry
@@ -322,14 +347,22 @@
  *    MMLENS_A_EVENT_TID: NLA_U32, the thread that forked
  *    MMLENS_A_EVENT_CHILD: NLA_U32, the new process
  *    MMLENS_A_EVENT_FOLLOWED: NLA_FLAG, the child is watched
- *    MMLENS_A_EVENT_TIMESTAMP_NS, MMLENS_A_EVENT_LOST: as above
+ *    MMLENS_A_EVENT_TIMESTAMP_NS, MMLENS_A_EVENT_LOST, MMLENS_A_EVENT_SEQ:
+ *        as above
  *
  * MMLENS_CMD_EXIT_NTF: the last thread of a watched process exited (its
- * watches end):
+ * watches end); the last event of the process:
  *
  *    MMLENS_A_EVENT_PID: NLA_U32
  *    MMLENS_A_EVENT_EXIT_CODE: NLA_U32, as wait(2) reports it
- *    MMLENS_A_EVENT_TIMESTAMP_NS, MMLENS_A_EVENT_LOST: as above
+ *    MMLENS_A_EVENT_TIMESTAMP_NS, MMLENS_A_EVENT_LOST, MMLENS_A_EVENT_SEQ:
+ *        as above
+ *
+ * MMLENS_CMD_END_NTF: the module is being unloaded and the watches of a
+ * process that lives on end; the last event of the process:
+ *
+ *    MMLENS_A_EVENT_PID, MMLENS_A_EVENT_TIMESTAMP_NS, MMLENS_A_EVENT_LOST,
+ *    MMLENS_A_EVENT_SEQ: as above
  *
  * PIDs in events and in MMLENS_A_STATS_PID are numbered as the initial PID
  * namespace sees them (events go to listeners of any PID namespace).
@@ -340,6 +373,9 @@
  * mmlens_pte (72 bytes before, 48 now): records of another version cannot be
  * read.  Version 4 added MMLENS_A_EVENT_SIGNAL and _SIGNAL_CODE and made the
  * attributes of handled faults absent from faults the core mm never saw.
+ * Version 5 numbered events (MMLENS_A_EVENT_SEQ, MMLENS_A_WATCH_SEQ in a
+ * new WATCH_ADD reply, MMLENS_A_STATS_SEQ), made the exit event the last of
+ * its process, and added MMLENS_CMD_END_NTF.
  */
 
 #ifndef _UAPI_LINUX_MMLENS_H
@@ -350,7 +386,7 @@
 #define MMLENS_GENL_NAME "mmlens"
 #define MMLENS_GENL_VERSION 1
 
-#define MMLENS_ABI_VERSION 4
+#define MMLENS_ABI_VERSION 5
 
 /* The multicast group of live events. */
 #define MMLENS_MCGRP_EVENTS "events"
@@ -375,6 +411,7 @@ enum mmlens_cmd {
 	MMLENS_CMD_FAULT_NTF,
 	MMLENS_CMD_FORK_NTF,
 	MMLENS_CMD_EXIT_NTF,
+	MMLENS_CMD_END_NTF,
 	__MMLENS_CMD_MAX
 };
 #define MMLENS_CMD_MAX (__MMLENS_CMD_MAX - 1)
@@ -703,6 +740,8 @@ enum mmlens_watch_attr {
 	MMLENS_A_WATCH_UNSPEC,
 	MMLENS_A_WATCH_PID,
 	MMLENS_A_WATCH_FOLLOW,
+	MMLENS_A_WATCH_PAD,
+	MMLENS_A_WATCH_SEQ,
 	__MMLENS_A_WATCH_MAX
 };
 #define MMLENS_A_WATCH_MAX (__MMLENS_A_WATCH_MAX - 1)
@@ -717,6 +756,7 @@ enum mmlens_stats_attr {
 	MMLENS_A_STATS_TLB,
 	MMLENS_A_STATS_EVENTS,
 	MMLENS_A_STATS_LOST,
+	MMLENS_A_STATS_SEQ,
 	__MMLENS_A_STATS_MAX
 };
 #define MMLENS_A_STATS_MAX (__MMLENS_A_STATS_MAX - 1)
@@ -794,6 +834,7 @@ enum mmlens_event_attr {
 	MMLENS_A_EVENT_EXIT_CODE,
 	MMLENS_A_EVENT_SIGNAL,
 	MMLENS_A_EVENT_SIGNAL_CODE,
+	MMLENS_A_EVENT_SEQ,
 	__MMLENS_A_EVENT_MAX
 };
 #define MMLENS_A_EVENT_MAX (__MMLENS_A_EVENT_MAX - 1)
