@@ -1063,6 +1063,64 @@ static int sprint_path(char *path, size_t size)
 	return snprintf(path, size, "%s/fault_sprint", dirname(self)) >= (int)size ? -1 : 0;
 }
 
+/* fault_sprint started on pipes: it waits for go, and with stay for a second byte to exit. */
+struct sprinter {
+	pid_t pid;
+	int ready, go;		/* our ends */
+};
+
+static int sprinter_start(struct sprinter *sp, int pages, int cpu, bool stay)
+{
+	char path[4096], a[16], b[16], c[16], d[16], ack;
+	int ready[2], go[2];
+
+	if (sprint_path(path, sizeof(path)) || pipe(ready) || pipe(go))
+		return -1;
+	sp->pid = fork();
+	if (sp->pid < 0)
+		return -1;
+	if (!sp->pid) {
+		close(ready[0]);
+		close(go[1]);
+		snprintf(a, sizeof(a), "%d", pages);
+		snprintf(b, sizeof(b), "%d", cpu);
+		snprintf(c, sizeof(c), "%d", ready[1]);
+		snprintf(d, sizeof(d), "%d", go[0]);
+		execl(path, "fault_sprint", a, b, c, d, stay ? "stay" : (char *)NULL, (char *)NULL);
+		_exit(127);
+	}
+	close(ready[1]);
+	close(go[0]);
+	sp->ready = ready[0];
+	sp->go = go[1];
+	/* Ready: everything but its region touched. */
+	return read(sp->ready, &ack, 1) == 1 ? 0 : -1;
+}
+
+/* Its own count of the faults of its region, once it faulted them all; 0 if none came. */
+static uint64_t sprinter_counted(struct sprinter *sp)
+{
+	char line[160];
+	int n = read(sp->ready, line, sizeof(line) - 1);
+
+	if (n <= 0)
+		return 0;
+	line[n] = '\0';
+	return strstr(line, " faults ") ? strtoull(strstr(line, " faults ") + 8, NULL, 10) : 0;
+}
+
+/* Lets it exit (or start, if it has not); returns its wait status. */
+static int sprinter_end(struct sprinter *sp)
+{
+	int status = -1;
+
+	close(sp->go);
+	close(sp->ready);
+	if (waitpid(sp->pid, &status, 0) != sp->pid)
+		return -1;
+	return status;
+}
+
 /* WATCH_ADD's reply: where the events of this watch begin. */
 static int watch_seq_cb(struct nl_msg *msg, void *arg)
 {
@@ -1128,53 +1186,29 @@ static void read_until_exit(int fd, pid_t pid, struct evlist *l, struct sprint_s
 TEST_F_TIMEOUT(events, fast_faulter_that_exits_at_once_loses_nothing_silently, SPRINT_TIMEOUT_S)
 {
 	uint64_t tiny_lost = 0, seq0, counted;
-	char path[4096], line[160];
 	int round, status;
 
-	ASSERT_EQ(0, sprint_path(path, sizeof(path)));
-	ASSERT_EQ(0, access(path, X_OK));
 	for (round = 0; round < SPRINT_ROUNDS; round++) {
 		struct sprint_stream st = { 0 };
-		int ready[2], go[2], cpu = round % 2, n;
+		int cpu = round % 2;
 		bool tiny = round & 2;
-		char a[16], b[16], c[16], d[16];
+		struct sprinter sp;
 		struct nl_msg *msg;
-		pid_t pid;
 
 		close(self->fd);
 		self->fd = events_socket(tiny ? 4096 : 4 << 20);
 		ASSERT_LE(0, self->fd);
 		self->ev.n = self->ev.overruns = 0;
-		ASSERT_EQ(0, pipe(ready));
-		ASSERT_EQ(0, pipe(go));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			snprintf(a, sizeof(a), "%d", SPRINT_PAGES);
-			snprintf(b, sizeof(b), "%d", cpu);
-			snprintf(c, sizeof(c), "%d", ready[1]);
-			snprintf(d, sizeof(d), "%d", go[0]);
-			execl(path, "fault_sprint", a, b, c, d, (char *)NULL);
-			_exit(127);
-		}
-		close(ready[1]);
-		close(go[0]);
-		ASSERT_EQ(1, read(ready[0], line, 1));
+		ASSERT_EQ(0, sprinter_start(&sp, SPRINT_PAGES, cpu, false));
 		msg = mmlens_nl_request(&self->nl, MMLENS_CMD_WATCH_ADD, 0);
 		ASSERT_NE(NULL, msg);
-		nla_put_u32(msg, MMLENS_A_WATCH_PID, pid);
+		nla_put_u32(msg, MMLENS_A_WATCH_PID, sp.pid);
 		ASSERT_EQ(0, mmlens_nl_transact(&self->nl, msg, watch_seq_cb, &seq0, &self->err));
 		st.seq = seq0;
-		ASSERT_EQ(1, write(go[1], "", 1));
-		read_until_exit(self->fd, pid, &self->ev, &st);
-		n = read(ready[0], line, sizeof(line) - 1);
-		ASSERT_LT(0, n);
-		line[n] = '\0';
-		ASSERT_NE(NULL, strstr(line, " faults "));
-		counted = strtoull(strstr(line, " faults ") + 8, NULL, 10);
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		close(ready[0]);
-		close(go[1]);
+		ASSERT_EQ(1, write(sp.go, "", 1));
+		read_until_exit(self->fd, sp.pid, &self->ev, &st);
+		counted = sprinter_counted(&sp);
+		status = sprinter_end(&sp);
 		TH_LOG("round %d, cpu %d, %s buffer: counted %llu, faults received %llu, "
 		       "lost %llu, socket overruns %lu", round, cpu, tiny ? "4 KiB" : "4 MiB",
 		       (unsigned long long)counted, (unsigned long long)st.faults,
@@ -1195,6 +1229,8 @@ TEST_F_TIMEOUT(events, fast_faulter_that_exits_at_once_loses_nothing_silently, S
 	EXPECT_LT(0, tiny_lost);
 }
 
+/* ---- the same through the CLI ------------------------------------------- */
+
 /* A JSON line's member, NULL if absent. */
 static struct json_object *member(struct json_object *o, const char *key)
 {
@@ -1204,27 +1240,148 @@ static struct json_object *member(struct json_object *o, const char *key)
 	return v;
 }
 
+static int64_t member_int(struct json_object *o, const char *key)
+{
+	return json_object_get_int64(member(o, key));
+}
+
+/* What mmlens --json printed, with what fault_sprint printed among it. */
+struct cli_output {
+	struct json_object *lines;	/* every JSON line, in order */
+	struct sprint_report {
+		pid_t pid;
+		uint64_t start, end, counted;
+	} reports[8];
+	int nreports;
+	int torn;			/* lines neither JSON nor a report */
+};
+
+static void cli_read(FILE *f, struct cli_output *o)
+{
+	char line[4096];
+
+	memset(o, 0, sizeof(*o));
+	o->lines = json_object_new_array();
+	while (fgets(line, sizeof(line), f)) {
+		struct sprint_report *r = &o->reports[o->nreports];
+		unsigned long long a, b, n;
+		struct json_object *obj;
+		int pid;
+
+		if (sscanf(line, "fault_sprint: pid %d region %llx-%llx faults %llu",
+			   &pid, &a, &b, &n) == 4 && o->nreports < 8) {
+			*r = (struct sprint_report){ pid, a, b, n };
+			o->nreports++;
+			continue;
+		}
+		obj = json_tokener_parse(line);
+		if (!obj) {
+			o->torn++;
+			fprintf(stderr, "# not JSON: %s", line);
+			continue;
+		}
+		json_object_array_add(o->lines, obj);
+	}
+}
+
+/* The last line of that type (about pid, if pid > 0); NULL if none. */
+static struct json_object *cli_last(const struct cli_output *o, const char *type, pid_t pid)
+{
+	size_t i = json_object_array_length(o->lines);
+
+	while (i-- > 0) {
+		struct json_object *l = json_object_array_get_idx(o->lines, i);
+
+		if (!strcmp(json_object_get_string(member(l, "type")), type) &&
+		    (pid <= 0 || member_int(l, "pid") == pid))
+			return l;
+	}
+	return NULL;
+}
+
+/* The summary's entry of pid. */
+static struct json_object *cli_process(const struct cli_output *o, pid_t pid)
+{
+	struct json_object *summary = cli_last(o, "summary", 0);
+	struct json_object *procs = summary ? member(summary, "processes") : NULL;
+	size_t i;
+
+	for (i = 0; procs && i < json_object_array_length(procs); i++)
+		if (member_int(json_object_array_get_idx(procs, i), "pid") == pid)
+			return json_object_array_get_idx(procs, i);
+	return NULL;
+}
+
+/* Fault lines of pid with an address in [start, end). */
+static uint64_t cli_faults_in(const struct cli_output *o, pid_t pid, uint64_t start, uint64_t end)
+{
+	uint64_t n = 0, va;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(o->lines); i++) {
+		struct json_object *l = json_object_array_get_idx(o->lines, i);
+
+		if (strcmp(json_object_get_string(member(l, "type")), "fault") ||
+		    member_int(l, "pid") != pid)
+			continue;
+		va = strtoull(json_object_get_string(member(l, "va")), NULL, 16);
+		n += va >= start && va < end;
+	}
+	return n;
+}
+
 /*
- * The same through `mmlens run --json`, the CLI watching a command from its
- * first instruction, with its own buffer and with one small enough to lose
- * events: the exit line comes with the command's status, the summary's
- * events plus lost equal the number of the exit (all the command produced:
- * a new watch starts at 0), and the fault lines in its region plus what was
- * lost account for the faults the command counted itself.
+ * A process the CLI followed to its last event: that event came with the
+ * number of all the process produced, and the summary's events and lost add
+ * up to it; the fault lines in its region account for the faults it
+ * counted (all of them when nothing was lost).  Returns its lost events.
+ */
+static int64_t check_accounted(struct __test_metadata *_metadata, const struct cli_output *o,
+			       const struct sprint_report *r, const char *last_type)
+{
+	struct json_object *last = cli_last(o, last_type, r->pid);
+	struct json_object *proc = cli_process(o, r->pid);
+	uint64_t in_region = cli_faults_in(o, r->pid, r->start, r->end);
+	int64_t lost;
+
+	EXPECT_NE(NULL, last) TH_LOG("pid %d: no %s line", r->pid, last_type);
+	EXPECT_NE(NULL, proc) TH_LOG("pid %d: not in the summary", r->pid);
+	if (!last || !proc)
+		return 0;
+	lost = member_int(proc, "lost");
+	TH_LOG("pid %d: counted %llu, fault lines in its region %llu, events %lld, lost %lld, "
+	       "last event number %lld", r->pid, (unsigned long long)r->counted,
+	       (unsigned long long)in_region, (long long)member_int(proc, "events"),
+	       (long long)lost, (long long)member_int(last, "seq"));
+	EXPECT_EQ(member_int(last, "seq"), member_int(proc, "events") + lost);
+	if (!lost) {
+		EXPECT_EQ(r->counted, in_region);
+	} else {
+		EXPECT_LE(in_region, r->counted);
+		EXPECT_LE(r->counted, in_region + lost);
+	}
+	return lost;
+}
+
+/*
+ * `mmlens run --json` of a command that faults and exits at once, with the
+ * CLI's own buffer and with one small enough to lose events: the exit line
+ * comes with the command's status, and everything it produced is accounted.
  */
 TEST_F_TIMEOUT(events, run_of_a_fast_faulter_counts_every_event_it_does_not_print,
 	       SPRINT_TIMEOUT_S)
 {
-	char cli[4096], path[4096], cmd[8400], line[4096];
-	uint64_t tiny_lost = 0;
+	char cli[4096], path[4096], cmd[8400];
+	int64_t tiny_lost = 0;
 	int round;
 
 	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
 	ASSERT_EQ(0, sprint_path(path, sizeof(path)));
 	for (round = 0; round < SPRINT_ROUNDS; round++) {
-		uint64_t counted = 0, start = 0, end = 0, in_region = 0, exit_seq = 0;
-		struct json_object *summary = NULL, *exit_ev = NULL, *proc;
+		struct json_object *exit_ev;
+		struct cli_output o;
 		bool tiny = round >= 2;
+		int64_t lost;
 		int status;
 		FILE *f;
 
@@ -1232,60 +1389,214 @@ TEST_F_TIMEOUT(events, run_of_a_fast_faulter_counts_every_event_it_does_not_prin
 			 tiny ? 8192 : 16 << 20, cli, path, SPRINT_PAGES, round % 2);
 		f = popen(cmd, "r");
 		ASSERT_NE(NULL, f);
-		while (fgets(line, sizeof(line), f)) {
-			struct json_object *o, *type;
-			unsigned long long a, b, n;
-
-			if (sscanf(line, "fault_sprint: pid %*d region %llx-%llx faults %llu",
-				   &a, &b, &n) == 3) {
-				start = a, end = b, counted = n;
-				continue;
-			}
-			o = json_tokener_parse(line);
-			ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", line);
-			type = member(o, "type");
-			if (type && !strcmp(json_object_get_string(type), "fault")) {
-				uint64_t va = strtoull(json_object_get_string(member(o, "va")), NULL, 16);
-
-				in_region += va >= start && va < end;
-			} else if (type && !strcmp(json_object_get_string(type), "exit")) {
-				exit_ev = json_object_get(o);
-			} else if (type && !strcmp(json_object_get_string(type), "summary")) {
-				summary = json_object_get(o);
-			}
-			json_object_put(o);
-		}
+		cli_read(f, &o);
 		status = pclose(f);
-		ASSERT_NE(NULL, summary);
-		ASSERT_NE(NULL, exit_ev);
-		proc = json_object_array_get_idx(member(summary, "processes"), 0);
-		ASSERT_NE(NULL, proc);
-		exit_seq = json_object_get_int64(member(exit_ev, "seq"));
-		TH_LOG("round %d: counted %llu, fault lines in the region %llu, events %lld, "
-		       "lost %lld, exit number %llu", round, (unsigned long long)counted,
-		       (unsigned long long)in_region,
-		       (long long)json_object_get_int64(member(proc, "events")),
-		       (long long)json_object_get_int64(member(proc, "lost")),
-		       (unsigned long long)exit_seq);
-		/* run exits with the command's status, which the exit line carries. */
+		/* run exits with the command's status. */
 		EXPECT_EQ(0, status);
+		EXPECT_EQ(0, o.torn);
+		ASSERT_EQ(1, o.nreports);
+		EXPECT_EQ(SPRINT_PAGES, o.reports[0].counted);
+		exit_ev = cli_last(&o, "exit", o.reports[0].pid);
+		ASSERT_NE(NULL, exit_ev);
 		EXPECT_EQ(json_type_int, json_object_get_type(member(exit_ev, "exit_code")));
-		EXPECT_EQ(0, json_object_get_int64(member(exit_ev, "exit_code")));
-		EXPECT_EQ(SPRINT_PAGES, counted);
-		EXPECT_EQ(exit_seq, json_object_get_int64(member(proc, "events")) +
-				    json_object_get_int64(member(proc, "lost")));
-		if (!json_object_get_int64(member(proc, "lost"))) {
-			EXPECT_EQ(counted, in_region);
-		} else {
-			EXPECT_LE(in_region, counted);
-			EXPECT_LE(counted, in_region + json_object_get_int64(member(proc, "lost")));
-		}
+		EXPECT_EQ(0, member_int(exit_ev, "exit_code"));
+		lost = check_accounted(_metadata, &o, &o.reports[0], "exit");
 		if (tiny)
-			tiny_lost += json_object_get_int64(member(proc, "lost"));
-		json_object_put(summary);
-		json_object_put(exit_ev);
+			tiny_lost += lost;
+		else
+			EXPECT_EQ(0, lost);
+		json_object_put(o.lines);
 	}
 	EXPECT_LT(0, tiny_lost);
+}
+
+/* mmlens --json watch PID, its standard output on a pipe. */
+static pid_t cli_watch(const char *cli, pid_t pid, int rcvbuf, FILE **out)
+{
+	char p[16], buf[16];
+	int fds[2];
+	pid_t c;
+
+	if (pipe(fds))
+		return -1;
+	c = fork();
+	if (c < 0)
+		return -1;
+	if (!c) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		snprintf(p, sizeof(p), "%d", pid);
+		snprintf(buf, sizeof(buf), "%d", rcvbuf);
+		setenv("MMLENS_RCVBUF", buf, 1);
+		execl(cli, cli, "--json", "watch", p, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	*out = fdopen(fds[0], "r");
+	return c;
+}
+
+/*
+ * The CLI's watch is in place once the module counts the process (10 s at
+ * most); its probes, once a WATCH_ADD of ours returns (arming is serialized,
+ * and a fault before it would never be seen).
+ */
+static int wait_watched(struct mmlens_nl *nl, pid_t pid)
+{
+	struct mmlens_nl_err err;
+	struct stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!get_stats(nl, pid, &st, &err))
+			return watch(nl, MMLENS_CMD_WATCH_ADD, pid, false, &err);
+		usleep(20000);
+	}
+	return -1;
+}
+
+/*
+ * Ctrl-C while a process is watched: the CLI asks how many events it had
+ * produced, takes those still on their way, and counts the rest as lost:
+ * the summary's events and lost add up to the faults the process counted.
+ */
+TEST_F_TIMEOUT(events, ctrl_c_takes_or_counts_every_event_produced_until_then, SPRINT_TIMEOUT_S)
+{
+	int64_t tiny_lost = 0;
+	char cli[4096];
+	int tiny;
+
+	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
+	for (tiny = 0; tiny < 2; tiny++) {
+		struct json_object *proc;
+		struct sprint_report r;
+		struct cli_output o;
+		struct sprinter sp;
+		int status;
+		pid_t c;
+		FILE *f;
+
+		ASSERT_EQ(0, sprinter_start(&sp, SPRINT_PAGES, -1, true));
+		c = cli_watch(cli, sp.pid, tiny ? 8192 : 16 << 20, &f);
+		ASSERT_LT(0, c);
+		ASSERT_EQ(0, wait_watched(&self->nl, sp.pid));
+		ASSERT_EQ(1, write(sp.go, "", 1));
+		r = (struct sprint_report){ .pid = sp.pid, .counted = sprinter_counted(&sp) };
+		EXPECT_EQ(SPRINT_PAGES, r.counted);
+		ASSERT_EQ(0, kill(c, SIGINT));
+		cli_read(f, &o);
+		fclose(f);
+		ASSERT_EQ(c, waitpid(c, &status, 0));
+		EXPECT_EQ(0, status);
+		EXPECT_EQ(0, o.torn);
+		proc = cli_process(&o, sp.pid);
+		ASSERT_NE(NULL, proc);
+		TH_LOG("%s buffer: counted %llu, events %lld, lost %lld", tiny ? "8 KiB" : "16 MiB",
+		       (unsigned long long)r.counted, (long long)member_int(proc, "events"),
+		       (long long)member_int(proc, "lost"));
+		EXPECT_FALSE(json_object_get_boolean(member(proc, "exited")));
+		EXPECT_EQ(r.counted, member_int(proc, "events") + member_int(proc, "lost"));
+		EXPECT_EQ(member_int(proc, "events"), member_int(proc, "faults"));
+		if (tiny)
+			tiny_lost += member_int(proc, "lost");
+		else
+			EXPECT_EQ(0, member_int(proc, "lost"));
+		EXPECT_EQ(0, sprinter_end(&sp));
+		json_object_put(o.lines);
+	}
+	EXPECT_LT(0, tiny_lost);
+}
+
+/*
+ * The module unloaded under a watch: the process's last event is the end of
+ * the watch, after all it produced; the CLI ends there with everything
+ * accounted, and the module loads again.
+ */
+TEST_F_TIMEOUT(events, unload_ends_the_stream_after_every_event_produced, SPRINT_TIMEOUT_S)
+{
+	struct json_object *proc, *end;
+	char cli[4096], path[4096];
+	struct sprint_report r;
+	struct cli_output o;
+	struct sprinter sp;
+	int status;
+	pid_t c;
+	FILE *f;
+
+	if (mmt_module_path(path, sizeof(path)))
+		SKIP(return, "module path unknown (no mmlens_kmod= on the kernel command line)");
+	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
+	ASSERT_EQ(0, sprinter_start(&sp, SPRINT_PAGES, -1, true));
+	c = cli_watch(cli, sp.pid, 16 << 20, &f);
+	ASSERT_LT(0, c);
+	ASSERT_EQ(0, wait_watched(&self->nl, sp.pid));
+	ASSERT_EQ(1, write(sp.go, "", 1));
+	r = (struct sprint_report){ .pid = sp.pid, .counted = sprinter_counted(&sp) };
+	EXPECT_EQ(SPRINT_PAGES, r.counted);
+	mmlens_nl_close(&self->nl);
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, mmt_system("rmmod mmlens"));
+	cli_read(f, &o);
+	fclose(f);
+	ASSERT_EQ(c, waitpid(c, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, o.torn);
+	end = cli_last(&o, "end", sp.pid);
+	proc = cli_process(&o, sp.pid);
+	ASSERT_NE(NULL, end);
+	ASSERT_NE(NULL, proc);
+	EXPECT_TRUE(json_object_get_boolean(member(proc, "module_unloaded")));
+	/* Its faults and the end itself, received or lost. */
+	EXPECT_EQ(r.counted + 1, member_int(proc, "events") + member_int(proc, "lost"));
+	EXPECT_EQ(member_int(end, "seq"), member_int(proc, "events") + member_int(proc, "lost"));
+	EXPECT_EQ(0, member_int(proc, "lost"));
+	EXPECT_EQ(0, sprinter_end(&sp));
+	json_object_put(o.lines);
+	ASSERT_EQ(0, mmt_system("insmod %s", path));
+	ASSERT_EQ(0, mmlens_nl_open(&self->nl));
+}
+
+/*
+ * `mmlens run --follow` of a shell whose children and grandchild fault and
+ * exit at once: each process's stream ends with its exit, and each one's
+ * faults are accounted.
+ */
+TEST_F_TIMEOUT(events, follow_accounts_for_every_process_of_a_chain, SPRINT_TIMEOUT_S)
+{
+	char cli[4096], path[4096], cmd[16600];
+	struct cli_output o;
+	int i, status;
+	FILE *f;
+
+	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
+	ASSERT_EQ(0, sprint_path(path, sizeof(path)));
+	snprintf(cmd, sizeof(cmd), "%s --json run --follow -- sh -c "
+		 "'%s 4096 0 & sh -c \"%s 4096 1; true\" & %s 4096 -1; wait'",
+		 cli, path, path, path);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	cli_read(f, &o);
+	status = pclose(f);
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, o.torn);
+	ASSERT_EQ(3, o.nreports);
+	for (i = 0; i < o.nreports; i++) {
+		struct json_object *exit_ev = cli_last(&o, "exit", o.reports[i].pid);
+
+		EXPECT_EQ(4096, o.reports[i].counted);
+		ASSERT_NE(NULL, exit_ev);
+		EXPECT_EQ(0, member_int(exit_ev, "exit_code"));
+		EXPECT_EQ(0, check_accounted(_metadata, &o, &o.reports[i], "exit"));
+	}
+	/* The shells are followed to their exits too. */
+	EXPECT_EQ(0, member_int(cli_last(&o, "summary", 0), "lost"));
+	for (i = 0; i < (int)json_object_array_length(member(cli_last(&o, "summary", 0),
+							    "processes")); i++)
+		EXPECT_TRUE(json_object_get_boolean(member(json_object_array_get_idx(
+			member(cli_last(&o, "summary", 0), "processes"), i), "exited")));
+	json_object_put(o.lines);
 }
 
 TEST_HARNESS_MAIN

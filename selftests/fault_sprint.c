@@ -6,11 +6,12 @@
  * faults that cost it with its own getrusage(), reports them, and leaves
  * with exit_group() straight away.
  *
- *   fault_sprint PAGES CPU [READY_FD GO_FD]
+ *   fault_sprint PAGES CPU [READY_FD GO_FD [stay]]
  *
  * CPU >= 0 pins it to that CPU.  With READY_FD and GO_FD it writes a byte to
  * READY_FD once ready and starts when a byte comes on GO_FD (a test watches
- * it meanwhile); its report goes to READY_FD then, else to standard output:
+ * it meanwhile); with "stay" it exits only when a second byte comes (or GO_FD
+ * closes).  Its report goes to READY_FD then, else to standard output:
  *
  *   fault_sprint: pid PID region START-END faults N
  *
@@ -40,16 +41,17 @@ static unsigned long faults(void)
 int main(int argc, char **argv)
 {
 	unsigned long pages, i, before, after;
-	int cpu, ready = -1, go = -1, out = 1, len;
+	int cpu, ready = -1, go = -1, out = 1, len, stay;
 	char line[160], c = 0;
 	cpu_set_t set;
 	char *region;
 
-	if (argc != 3 && argc != 5)
+	if (argc != 3 && argc != 5 && argc != 6)
 		return 2;
+	stay = argc == 6;
 	pages = strtoul(argv[1], NULL, 0);
 	cpu = atoi(argv[2]);
-	if (argc == 5) {
+	if (argc >= 5) {
 		ready = atoi(argv[3]);
 		go = atoi(argv[4]);
 		out = ready;
@@ -80,6 +82,9 @@ int main(int argc, char **argv)
 	len = snprintf(line, sizeof(line), "fault_sprint: pid %d region %p-%p faults %lu\n",
 		       getpid(), (void *)region, (void *)(region + pages * PAGE), after - before);
 	if (write(out, line, len) != len)
+		syscall(SYS_exit_group, 1);
+	/* A read that returns at once was warmed by the first. */
+	if (stay && read(go, &c, 1) < 0)
 		syscall(SYS_exit_group, 1);
 	syscall(SYS_exit_group, 0);
 	return 0;
