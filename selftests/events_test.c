@@ -1023,8 +1023,13 @@ TEST(joining_the_events_group_needs_cap_sys_admin)
 	EXPECT_EQ(EPERM, errno);
 }
 
-/* rmmod while a process is watched and events stream; then load it again. */
-TEST_F(events, rmmod_during_a_live_stream_then_reload)
+/*
+ * rmmod while a process is watched and events stream; then load it again.
+ * Unloading disarms the probes (kernel text patched on every CPU): on the
+ * debug kernel, on a busy host, that alone took longer than the harness's
+ * default 30 s.
+ */
+TEST_F_TIMEOUT(events, rmmod_during_a_live_stream_then_reload, 600)
 {
 	struct mmlens_nl again;
 	char path[4096];
