@@ -1289,6 +1289,17 @@ static void cli_read(FILE *f, struct cli_output *o)
 	}
 }
 
+/* Runs cmd through sh and reads its output; returns its wait status (-1: not run). */
+static int cli_run(const char *cmd, struct cli_output *o)
+{
+	FILE *f = popen(cmd, "r");
+
+	if (!f)
+		return -1;
+	cli_read(f, o);
+	return pclose(f);
+}
+
 /* The last line of that type (about pid, if pid > 0); NULL if none. */
 static struct json_object *cli_last(const struct cli_output *o, const char *type, pid_t pid)
 {
@@ -1337,9 +1348,10 @@ static uint64_t cli_faults_in(const struct cli_output *o, pid_t pid, uint64_t st
 
 /*
  * A process the CLI followed to its last event: that event came with the
- * number of all the process produced, and the summary's events and lost add
- * up to it; the fault lines in its region account for the faults it
- * counted (all of them when nothing was lost).  Returns its lost events.
+ * number of all the process produced (an exit, with status 0), and the
+ * summary's events and lost add up to it; the fault lines in its region
+ * account for the faults it counted (all of them when nothing was lost).
+ * Returns its lost events.
  */
 static int64_t check_accounted(struct __test_metadata *_metadata, const struct cli_output *o,
 			       const struct sprint_report *r, const char *last_type)
@@ -1353,6 +1365,10 @@ static int64_t check_accounted(struct __test_metadata *_metadata, const struct c
 	EXPECT_NE(NULL, proc) TH_LOG("pid %d: not in the summary", r->pid);
 	if (!last || !proc)
 		return 0;
+	if (!strcmp(last_type, "exit")) {
+		EXPECT_EQ(json_type_int, json_object_get_type(member(last, "exit_code")));
+		EXPECT_EQ(0, member_int(last, "exit_code"));
+	}
 	lost = member_int(proc, "lost");
 	TH_LOG("pid %d: counted %llu, fault lines in its region %llu, events %lld, lost %lld, "
 	       "last event number %lld", r->pid, (unsigned long long)r->counted,
@@ -1383,28 +1399,17 @@ TEST_F_TIMEOUT(events, run_of_a_fast_faulter_counts_every_event_it_does_not_prin
 	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
 	ASSERT_EQ(0, sprint_path(path, sizeof(path)));
 	for (round = 0; round < SPRINT_ROUNDS; round++) {
-		struct json_object *exit_ev;
 		struct cli_output o;
 		bool tiny = round >= 2;
 		int64_t lost;
-		int status;
-		FILE *f;
 
 		snprintf(cmd, sizeof(cmd), "MMLENS_RCVBUF=%d %s --json run -- %s %d %d",
 			 tiny ? 8192 : 16 << 20, cli, path, SPRINT_PAGES, round % 2);
-		f = popen(cmd, "r");
-		ASSERT_NE(NULL, f);
-		cli_read(f, &o);
-		status = pclose(f);
 		/* run exits with the command's status. */
-		EXPECT_EQ(0, status);
+		EXPECT_EQ(0, cli_run(cmd, &o));
 		EXPECT_EQ(0, o.torn);
 		ASSERT_EQ(1, o.nreports);
 		EXPECT_EQ(SPRINT_PAGES, o.reports[0].counted);
-		exit_ev = cli_last(&o, "exit", o.reports[0].pid);
-		ASSERT_NE(NULL, exit_ev);
-		EXPECT_EQ(json_type_int, json_object_get_type(member(exit_ev, "exit_code")));
-		EXPECT_EQ(0, member_int(exit_ev, "exit_code"));
 		lost = check_accounted(_metadata, &o, &o.reports[0], "exit");
 		if (tiny)
 			tiny_lost += lost;
@@ -1572,27 +1577,18 @@ TEST_F_TIMEOUT(events, follow_accounts_for_every_process_of_a_chain, SPRINT_TIME
 {
 	char cli[4096], path[4096], cmd[16600];
 	struct cli_output o;
-	int i, status;
-	FILE *f;
+	int i;
 
 	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
 	ASSERT_EQ(0, sprint_path(path, sizeof(path)));
 	snprintf(cmd, sizeof(cmd), "%s --json run --follow -- sh -c "
 		 "'%s 4096 0 & sh -c \"%s 4096 1; true\" & %s 4096 -1; wait'",
 		 cli, path, path, path);
-	f = popen(cmd, "r");
-	ASSERT_NE(NULL, f);
-	cli_read(f, &o);
-	status = pclose(f);
-	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, cli_run(cmd, &o));
 	EXPECT_EQ(0, o.torn);
 	ASSERT_EQ(3, o.nreports);
 	for (i = 0; i < o.nreports; i++) {
-		struct json_object *exit_ev = cli_last(&o, "exit", o.reports[i].pid);
-
 		EXPECT_EQ(4096, o.reports[i].counted);
-		ASSERT_NE(NULL, exit_ev);
-		EXPECT_EQ(0, member_int(exit_ev, "exit_code"));
 		EXPECT_EQ(0, check_accounted(_metadata, &o, &o.reports[i], "exit"));
 	}
 	/* The shells are followed to their exits too. */
