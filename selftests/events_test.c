@@ -1467,6 +1467,25 @@ static int wait_watched(struct mmlens_nl *nl, pid_t pid)
 }
 
 /*
+ * A fault_sprint that stays, watched by `mmlens --json watch` through a
+ * receive buffer of rcvbuf bytes: once it has faulted all its pages, its
+ * own count in *counted; returns the CLI's PID (its output in *out), or -1.
+ */
+static pid_t watched_sprint(struct mmlens_nl *nl, const char *cli, int rcvbuf,
+			    struct sprinter *sp, uint64_t *counted, FILE **out)
+{
+	pid_t c;
+
+	if (sprinter_start(sp, SPRINT_PAGES, -1, true))
+		return -1;
+	c = cli_watch(cli, sp->pid, rcvbuf, out);
+	if (c < 0 || wait_watched(nl, sp->pid) || write(sp->go, "", 1) != 1)
+		return -1;
+	*counted = sprinter_counted(sp);
+	return c;
+}
+
+/*
  * Ctrl-C while a process is watched: the CLI asks how many events it had
  * produced, takes those still on their way, and counts the rest as lost:
  * the summary's events and lost add up to the faults the process counted.
@@ -1480,20 +1499,16 @@ TEST_F_TIMEOUT(events, ctrl_c_takes_or_counts_every_event_produced_until_then, S
 	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
 	for (tiny = 0; tiny < 2; tiny++) {
 		struct json_object *proc;
-		struct sprint_report r;
+		uint64_t counted;
 		struct cli_output o;
 		struct sprinter sp;
 		int status;
 		pid_t c;
 		FILE *f;
 
-		ASSERT_EQ(0, sprinter_start(&sp, SPRINT_PAGES, -1, true));
-		c = cli_watch(cli, sp.pid, tiny ? 8192 : 16 << 20, &f);
+		c = watched_sprint(&self->nl, cli, tiny ? 8192 : 16 << 20, &sp, &counted, &f);
 		ASSERT_LT(0, c);
-		ASSERT_EQ(0, wait_watched(&self->nl, sp.pid));
-		ASSERT_EQ(1, write(sp.go, "", 1));
-		r = (struct sprint_report){ .pid = sp.pid, .counted = sprinter_counted(&sp) };
-		EXPECT_EQ(SPRINT_PAGES, r.counted);
+		EXPECT_EQ(SPRINT_PAGES, counted);
 		ASSERT_EQ(0, kill(c, SIGINT));
 		cli_read(f, &o);
 		fclose(f);
@@ -1503,10 +1518,10 @@ TEST_F_TIMEOUT(events, ctrl_c_takes_or_counts_every_event_produced_until_then, S
 		proc = cli_process(&o, sp.pid);
 		ASSERT_NE(NULL, proc);
 		TH_LOG("%s buffer: counted %llu, events %lld, lost %lld", tiny ? "8 KiB" : "16 MiB",
-		       (unsigned long long)r.counted, (long long)member_int(proc, "events"),
+		       (unsigned long long)counted, (long long)member_int(proc, "events"),
 		       (long long)member_int(proc, "lost"));
 		EXPECT_FALSE(json_object_get_boolean(member(proc, "exited")));
-		EXPECT_EQ(r.counted, member_int(proc, "events") + member_int(proc, "lost"));
+		EXPECT_EQ(counted, member_int(proc, "events") + member_int(proc, "lost"));
 		EXPECT_EQ(member_int(proc, "events"), member_int(proc, "faults"));
 		if (tiny)
 			tiny_lost += member_int(proc, "lost");
@@ -1527,7 +1542,7 @@ TEST_F_TIMEOUT(events, unload_ends_the_stream_after_every_event_produced, SPRINT
 {
 	struct json_object *proc, *end;
 	char cli[4096], path[4096];
-	struct sprint_report r;
+	uint64_t counted;
 	struct cli_output o;
 	struct sprinter sp;
 	int status;
@@ -1537,13 +1552,9 @@ TEST_F_TIMEOUT(events, unload_ends_the_stream_after_every_event_produced, SPRINT
 	if (mmt_module_path(path, sizeof(path)))
 		SKIP(return, "module path unknown (no mmlens_kmod= on the kernel command line)");
 	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
-	ASSERT_EQ(0, sprinter_start(&sp, SPRINT_PAGES, -1, true));
-	c = cli_watch(cli, sp.pid, 16 << 20, &f);
+	c = watched_sprint(&self->nl, cli, 16 << 20, &sp, &counted, &f);
 	ASSERT_LT(0, c);
-	ASSERT_EQ(0, wait_watched(&self->nl, sp.pid));
-	ASSERT_EQ(1, write(sp.go, "", 1));
-	r = (struct sprint_report){ .pid = sp.pid, .counted = sprinter_counted(&sp) };
-	EXPECT_EQ(SPRINT_PAGES, r.counted);
+	EXPECT_EQ(SPRINT_PAGES, counted);
 	mmlens_nl_close(&self->nl);
 	close(self->fd);
 	self->fd = -1;
@@ -1559,7 +1570,7 @@ TEST_F_TIMEOUT(events, unload_ends_the_stream_after_every_event_produced, SPRINT
 	ASSERT_NE(NULL, proc);
 	EXPECT_TRUE(json_object_get_boolean(member(proc, "module_unloaded")));
 	/* Its faults and the end itself, received or lost. */
-	EXPECT_EQ(r.counted + 1, member_int(proc, "events") + member_int(proc, "lost"));
+	EXPECT_EQ(counted + 1, member_int(proc, "events") + member_int(proc, "lost"));
 	EXPECT_EQ(member_int(end, "seq"), member_int(proc, "events") + member_int(proc, "lost"));
 	EXPECT_EQ(0, member_int(proc, "lost"));
 	EXPECT_EQ(0, sprinter_end(&sp));
