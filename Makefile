@@ -91,12 +91,12 @@ $(BUILD)/demo/demo_target: demo/demo_target.c
 # Static: the dynamic loader's relocations would be COW faults in the demo's stream.
 $(BUILD)/demo/cow_demo: demo/cow_demo.c
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -static -o $@ $<
-# ptes_bench copies rows out through the CLI's output buffer (fmt.o).
-$(BUILD)/bench/ptes_bench: selftests/bench/ptes_bench.c userspace/fmt.o userspace/libmmlens.a
-	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $< userspace/fmt.o $(USER_LIBS)
+# ptes_bench copies rows out through the CLI's output stream (stream.o).
+$(BUILD)/bench/ptes_bench: selftests/bench/ptes_bench.c userspace/stream.o userspace/libmmlens.a
+	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) -o $@ $< userspace/stream.o $(USER_LIBS)
 # fault_bench watches and decodes events with the CLI's own code (its objects
 # come with `make cli`), which needs json-c besides libnl.
-FAULT_BENCH_OBJS := $(addprefix userspace/,live.o events.o names.o output.o)
+FAULT_BENCH_OBJS := $(addprefix userspace/,live.o events.o names.o output.o stream.o)
 $(BUILD)/bench/fault_bench: selftests/bench/fault_bench.c $(FAULT_BENCH_OBJS) userspace/libmmlens.a
 	mkdir -p $(dir $@) && $(CC) $(USER_CFLAGS) $(shell pkg-config --cflags json-c 2>/dev/null) \
 		-pthread -o $@ $< $(FAULT_BENCH_OBJS) $(USER_LIBS) $(shell pkg-config --libs json-c 2>/dev/null)

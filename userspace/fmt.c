@@ -4,44 +4,11 @@
  *
  * "mmlens ptes" prints a row per page table entry, 262144 of them for 1 GiB
  * of base pages.  printf parses its format for every field of every row; the
- * formatters here are plain digit loops, and rows are gathered in a large
- * buffer that goes out in few write()s whatever stdout's buffering is.
+ * formatters here are plain digit loops.
  */
-#include <errno.h>
 #include <string.h>
 
 #include "fmt.h"
-
-void mmlens_out_init(struct mmlens_out *o, FILE *f)
-{
-	o->f = f;
-	o->len = 0;
-	o->error = 0;
-}
-
-int mmlens_out_flush(struct mmlens_out *o)
-{
-	if (o->len && !o->error &&
-	    (fwrite(o->buf, 1, o->len, o->f) != o->len || fflush(o->f)))
-		o->error = errno ? errno : EIO;
-	o->len = 0;
-	return -o->error;
-}
-
-void mmlens_out_write(struct mmlens_out *o, const char *s, size_t len)
-{
-	if (len > sizeof(o->buf) - o->len) {
-		mmlens_out_flush(o);
-		/* Larger than the whole buffer: straight through. */
-		if (len > sizeof(o->buf)) {
-			if (!o->error && fwrite(s, 1, len, o->f) != len)
-				o->error = errno ? errno : EIO;
-			return;
-		}
-	}
-	memcpy(o->buf + o->len, s, len);
-	o->len += len;
-}
 
 char *mmlens_fmt_hex(char *p, uint64_t v, unsigned int width)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Fast text output: a buffered writer and number formatting without printf,
- * for tables of hundreds of thousands of rows.
+ * Fast text output: number formatting without printf, for tables of
+ * hundreds of thousands of rows.
  */
 #ifndef MMLENS_FMT_H
 #define MMLENS_FMT_H
@@ -13,38 +13,11 @@
 #include <string.h>
 
 /*
- * Room a formatted row may take at most; every row is built in a buffer
- * of this size (a stack one, or the output's, see mmlens_out_room()).
+ * Room a formatted row may take at most, with what its formatter writes past
+ * its end; every row is made in a buffer of this size (a stack one, or the
+ * output's: see mmlens_stream_room()).
  */
 #define MMLENS_ROW_MAX 2048
-
-struct mmlens_out {
-	FILE *f;
-	size_t len;
-	int error;		/* errno of the first failed write, or 0 */
-	char buf[256 * 1024];
-};
-
-void mmlens_out_init(struct mmlens_out *o, FILE *f);
-void mmlens_out_write(struct mmlens_out *o, const char *s, size_t len);
-/* Writes what is buffered; returns 0 or the first write error (-errno). */
-int mmlens_out_flush(struct mmlens_out *o);
-/*
- * Room for len bytes (at most the buffer's size) at the end of the buffer,
- * flushing first if need be: text formatted there directly is kept with
- * mmlens_out_commit(), without going through a copy.  Inline: it runs for
- * every row.
- */
-static inline char *mmlens_out_room(struct mmlens_out *o, size_t len)
-{
-	if (len > sizeof(o->buf) - o->len)
-		mmlens_out_flush(o);
-	return o->buf + o->len;
-}
-static inline void mmlens_out_commit(struct mmlens_out *o, size_t len)
-{
-	o->len += len;
-}
 
 /*
  * Formatters write at p and return the end of what they wrote, without a

@@ -146,6 +146,16 @@ void mmlens_err_nl(const struct mmlens_ctx *ctx, const struct mmlens_nl_err *err
 		mmlens_err(ctx, "%s", what);
 }
 
+int mmlens_output_close(const struct mmlens_ctx *ctx, struct mmlens_stream *out, int ret)
+{
+	int error = -mmlens_stream_flush(out);
+
+	if (!error)
+		return ret;
+	mmlens_err(ctx, "cannot write output: %s", strerror(error));
+	return MMLENS_EXIT_FAIL;
+}
+
 int mmlens_connect(const struct mmlens_ctx *ctx, struct mmlens_nl *nl)
 {
 	int ret;

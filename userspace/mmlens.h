@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "nl.h"
+#include "stream.h"
 
 /* Exit statuses; documented in mmlens.1. */
 enum {
@@ -90,6 +91,14 @@ void mmlens_err(const struct mmlens_ctx *ctx, const char *fmt, ...)
  */
 int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 		       int min_args, int max_args, int *first);
+
+/*
+ * Writes what is left of out, the stream a command prints its lines to.
+ * Returns ret, or MMLENS_EXIT_FAIL after "cannot write output: ..." on
+ * stderr when any write failed: the one place that tells of a failed output
+ * of a stream.
+ */
+int mmlens_output_close(const struct mmlens_ctx *ctx, struct mmlens_stream *out, int ret);
 
 /*
  * Opens the netlink connection, explaining a failure on stderr.  Returns 0 or

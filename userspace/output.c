@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "output.h"
 
@@ -39,9 +40,14 @@ struct json_object *mmlens_json_hex(uint64_t val)
 	return json_object_new_string(buf);
 }
 
-static int json_write(FILE *f, struct json_object *obj, int flags)
+static const char *json_string(struct json_object *obj, int flags)
 {
-	const char *s = json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
+	return json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int mmlens_json_print(FILE *f, struct json_object *obj)
+{
+	const char *s = json_string(obj, JSON_C_TO_STRING_PRETTY);
 
 	if (!s)
 		return -ENOMEM;
@@ -50,12 +56,16 @@ static int json_write(FILE *f, struct json_object *obj, int flags)
 	return 0;
 }
 
-int mmlens_json_print(FILE *f, struct json_object *obj)
+int mmlens_json_print_stream(struct mmlens_stream *s, struct json_object *obj)
 {
-	return json_write(f, obj, JSON_C_TO_STRING_PRETTY);
+	const char *text = json_string(obj, JSON_C_TO_STRING_PRETTY);
+
+	return text ? mmlens_stream_lines(s, text, strlen(text)) : -ENOMEM;
 }
 
-int mmlens_json_line(FILE *f, struct json_object *obj)
+int mmlens_json_line(struct mmlens_stream *s, struct json_object *obj)
 {
-	return json_write(f, obj, JSON_C_TO_STRING_PLAIN);
+	const char *text = json_string(obj, JSON_C_TO_STRING_PLAIN);
+
+	return text ? mmlens_stream_lines(s, text, strlen(text)) : -ENOMEM;
 }

@@ -10,6 +10,8 @@
 
 #include <json.h>
 
+#include "stream.h"
+
 /*
  * JSON null, for mmlens_json_add() only: json-c's own null is a NULL pointer,
  * which mmlens_json_add() takes for a failed allocation.
@@ -32,7 +34,9 @@ struct json_object *mmlens_json_hex(uint64_t val);
 
 /* Prints obj, pretty, with a newline.  Returns 0 or -errno. */
 int mmlens_json_print(FILE *f, struct json_object *obj);
-/* Prints obj as one line (JSON Lines).  Returns 0 or -errno. */
-int mmlens_json_line(FILE *f, struct json_object *obj);
+/* The same, to a stream: a document a command may print instead of lines. */
+int mmlens_json_print_stream(struct mmlens_stream *s, struct json_object *obj);
+/* Prints obj as one line (JSON Lines).  Returns 0, -ENOMEM, or the stream's -errno. */
+int mmlens_json_line(struct mmlens_stream *s, struct json_object *obj);
 
 #endif /* MMLENS_OUTPUT_H */

@@ -5,7 +5,7 @@
  * Built to be fast on large ranges: the dump's records are kept as the
  * kernel packed them, pagemap is read with one pread per cluster of records
  * (per chunk of a VMA for --check), and rows are formatted without printf
- * into a large output buffer.
+ * straight into the output's batch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -454,14 +454,13 @@ static const uint64_t *pm_window_get(struct pm_window *w,
 	return &w->words[0];
 }
 
-int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
+int mmlens_ptes_print(struct mmlens_stream *out, struct mmlens_ptes_fmt *fmt,
 		      bool json, const struct mmlens_pte *recs, size_t n,
 		      int pagemap_fd)
 {
 	struct pm_window w = { .fd = pagemap_fd };
 	struct pte_json_cache jc = { .entry.slot[0].arr = NULL };
 	struct json_object *obj;
-	char line[MMLENS_ROW_MAX];
 	const uint64_t *pm;
 	char *row;
 	const char *s;
@@ -474,13 +473,13 @@ int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
 			return -ENOMEM;
 	}
 	if (!json)
-		mmlens_out_write(out, line, mmlens_pte_header(line, fmt));
+		mmlens_stream_commit(out, mmlens_pte_header(mmlens_stream_room(out), fmt));
 	for (i = 0; i < n && !out->error; i++) {
 		pm = pm_window_get(&w, recs, i, n);
 		if (!json) {
-			/* Straight into the output buffer. */
-			row = mmlens_out_room(out, MMLENS_ROW_MAX);
-			mmlens_out_commit(out, mmlens_pte_row(row, fmt, &recs[i], pm));
+			/* Straight into the output's batch. */
+			row = mmlens_stream_room(out);
+			mmlens_stream_commit(out, mmlens_pte_row(row, fmt, &recs[i], pm));
 			continue;
 		}
 		obj = pte_json(fmt, &jc, &recs[i], pm);
@@ -491,14 +490,13 @@ int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
 			ret = -ENOMEM;
 			break;
 		}
-		mmlens_out_write(out, s, strlen(s));
-		mmlens_out_write(out, "\n", 1);
+		mmlens_stream_lines(out, s, strlen(s));
 		json_object_put(obj);
 	}
 	free(w.words);
 	pte_json_cache_free(&jc);
 	if (!ret)
-		ret = mmlens_out_flush(out);
+		ret = mmlens_stream_flush(out);
 	return ret;
 }
 
@@ -810,7 +808,7 @@ struct live_check {
 	struct mmlens_nl *nl;
 	pid_t pid;
 	int fd;
-	struct mmlens_out *out;
+	struct mmlens_stream *out;
 };
 
 static ssize_t live_read_pagemap(void *arg, uint64_t idx, uint64_t *words,
@@ -851,22 +849,20 @@ static void live_report(void *arg, uint64_t va, const char *what)
 		p = mmlens_fmt_0x(p, va);
 		p = mmlens_fmt_str(p, ": ");
 		p += snprintf(p, line + sizeof(line) - p, "%s\n", what);
-		mmlens_out_write(lc->out, line, p - line);
+		mmlens_stream_lines(lc->out, line, p - line);
 		return;
 	}
 	obj = json_object_new_object();
 	if (obj && !mmlens_json_add(obj, "va", mmlens_json_hex(va)) &&
 	    !mmlens_json_add(obj, "mismatch", json_object_new_string(what))) {
 		s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-		if (s) {
-			mmlens_out_write(lc->out, s, strlen(s));
-			mmlens_out_write(lc->out, "\n", 1);
-		}
+		if (s)
+			mmlens_stream_lines(lc->out, s, strlen(s));
 	}
 	json_object_put(obj);
 }
 
-static int check_summary_json(struct mmlens_out *out, const struct mmlens_check *c,
+static int check_summary_json(struct mmlens_stream *out, const struct mmlens_check *c,
 			      size_t vmas, size_t entries)
 {
 	struct json_object *obj = json_object_new_object();
@@ -881,15 +877,14 @@ static int check_summary_json(struct mmlens_out *out, const struct mmlens_check 
 	    !mmlens_json_add(obj, "mismatches", json_object_new_int64(c->mismatches)))
 		s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
 	if (s) {
-		mmlens_out_write(out, s, strlen(s));
-		mmlens_out_write(out, "\n", 1);
+		mmlens_stream_lines(out, s, strlen(s));
 		ret = 0;
 	}
 	json_object_put(obj);
 	return ret;
 }
 
-static void check_summary_text(struct mmlens_out *out, const struct mmlens_check *c,
+static void check_summary_text(struct mmlens_stream *out, const struct mmlens_check *c,
 			       size_t vmas, size_t entries, pid_t pid)
 {
 	char line[256];
@@ -898,12 +893,12 @@ static void check_summary_text(struct mmlens_out *out, const struct mmlens_check
 	n = snprintf(line, sizeof(line), "all %" PRIu64 " pages of %zu VMAs (%zu "
 		     "entries) agree with /proc/%d/pagemap\n", c->pages, vmas,
 		     entries, (int)pid);
-	mmlens_out_write(out, line, n);
+	mmlens_stream_lines(out, line, n);
 }
 
 static int ptes_check(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 		      pid_t pid, const struct mmlens_range *r,
-		      const struct mmlens_ptes *ptes, int fd, struct mmlens_out *out)
+		      const struct mmlens_ptes *ptes, int fd, struct mmlens_stream *out)
 {
 	struct live_check lc = {
 		.ctx = ctx, .nl = nl, .pid = pid, .fd = fd, .out = out,
@@ -942,7 +937,7 @@ static int ptes_check(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 	}
 	if (ret) {
 		mmlens_vmas_free(&vmas);
-		mmlens_out_flush(out);
+		mmlens_stream_flush(out);
 		/* A failed TRANSLATE explained itself already. */
 		if (ret != -EIO)
 			mmlens_err_proc(ctx, pid, "pagemap", ret);
@@ -957,7 +952,7 @@ static int ptes_check(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 		mmlens_err(ctx, "%s", strerror(-ret));
 		return MMLENS_EXIT_FAIL;
 	}
-	if (mmlens_out_flush(out))
+	if (mmlens_stream_flush(out))
 		return MMLENS_EXIT_FAIL;
 	if (c.mismatches) {
 		mmlens_err(ctx, "%" PRIu64 " mismatches", c.mismatches);
@@ -997,7 +992,7 @@ int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv)
 	struct mmlens_ptes_fmt fmt = { .module = false };
 	struct mmlens_ptes ptes = { .n = 0 };
 	struct mmlens_range r = { .n = 0 };
-	struct mmlens_out *out = NULL;
+	struct mmlens_stream out;
 	struct mmlens_nl nl;
 	int first, ret, fd = -1;
 	bool connected = false;
@@ -1012,6 +1007,7 @@ int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv)
 	ret = parse_range(ctx, pid, first + 1 < argc ? argv[first + 1] : NULL, &r);
 	if (ret)
 		return ret;
+	mmlens_stream_init(&out, STDOUT_FILENO);
 
 	ret = mmlens_connect_or_proc(ctx, &nl, "/proc/PID/pagemap");
 	if (ret == MMLENS_EXIT_FAIL)
@@ -1025,12 +1021,6 @@ int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
-	out = malloc(sizeof(*out));
-	if (!out) {
-		mmlens_err(ctx, "%s", strerror(ENOMEM));
-		goto out;
-	}
-	mmlens_out_init(out, stdout);
 	fd = mmlens_pagemap_open(pid);
 	/* Only the module's rows can do without it. */
 	if (fd < 0 && (!connected || (ctx->opts & MMLENS_OPT_CHECK))) {
@@ -1052,12 +1042,12 @@ int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv)
 	}
 
 	if (ctx->opts & MMLENS_OPT_CHECK) {
-		ret = ptes_check(ctx, &nl, pid, &r, &ptes, fd, out);
+		ret = ptes_check(ctx, &nl, pid, &r, &ptes, fd, &out);
 		goto out;
 	}
-	/* A write error is reported by mmlens_main(), with stdout's. */
-	if (mmlens_ptes_print(out, &fmt, ctx->json, ptes.v, ptes.n, fd)) {
-		if (!out->error)
+	/* A write error is reported by mmlens_output_close(). */
+	if (mmlens_ptes_print(&out, &fmt, ctx->json, ptes.v, ptes.n, fd)) {
+		if (!out.error)
 			mmlens_err(ctx, "%s", strerror(ENOMEM));
 		goto out;
 	}
@@ -1067,8 +1057,7 @@ out:
 		close(fd);
 	if (connected)
 		mmlens_nl_close(&nl);
-	free(out);
 	mmlens_ptes_free(&ptes);
 	mmlens_range_free(&r);
-	return ret;
+	return mmlens_output_close(ctx, &out, ret);
 }

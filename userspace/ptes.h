@@ -18,6 +18,7 @@
 
 #include "fmt.h"
 #include "proc.h"
+#include "stream.h"
 
 struct mmlens_ptes {
 	struct mmlens_pte *v;
@@ -84,9 +85,9 @@ struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
 /*
  * Prints the rows (or JSON Lines) of recs to out, reading their pagemap
  * entries from pagemap_fd (-1: none) with one pread per cluster of records.
- * Returns 0 or -errno of the output.
+ * Returns 0, -ENOMEM, or -errno of the output.
  */
-int mmlens_ptes_print(struct mmlens_out *out, struct mmlens_ptes_fmt *fmt,
+int mmlens_ptes_print(struct mmlens_stream *out, struct mmlens_ptes_fmt *fmt,
 		      bool json, const struct mmlens_pte *recs, size_t n,
 		      int pagemap_fd);
 

@@ -50,6 +50,7 @@ static int exit_status(int status)
 int mmlens_cmd_run(struct mmlens_ctx *ctx, int argc, char **argv)
 {
 	int first, ret, status, pipefd[2];
+	struct mmlens_stream out;
 	struct mmlens_session s;
 	struct mmlens_live lv;
 	struct mmlens_nl ctl;
@@ -60,20 +61,18 @@ int mmlens_cmd_run(struct mmlens_ctx *ctx, int argc, char **argv)
 	ret = mmlens_cmd_options(ctx, argc, argv, 1, argc, &first);
 	if (ret >= 0)
 		return ret;
+	mmlens_stream_init(&out, STDOUT_FILENO);
 
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		mmlens_err(ctx, "cannot create a pipe: %s", strerror(errno));
-		return MMLENS_EXIT_FAIL;
+		return mmlens_output_close(ctx, &out, MMLENS_EXIT_FAIL);
 	}
-	/* What the child inherits of our output must not come out twice. */
-	fflush(stdout);
-	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		mmlens_err(ctx, "cannot fork: %s", strerror(errno));
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return MMLENS_EXIT_FAIL;
+		return mmlens_output_close(ctx, &out, MMLENS_EXIT_FAIL);
 	}
 	if (!pid) {
 		close(pipefd[1]);
@@ -86,9 +85,9 @@ int mmlens_cmd_run(struct mmlens_ctx *ctx, int argc, char **argv)
 		/* Without its go, the child leaves at once. */
 		close(pipefd[1]);
 		waitpid(pid, NULL, 0);
-		return MMLENS_EXIT_FAIL;
+		return mmlens_output_close(ctx, &out, MMLENS_EXIT_FAIL);
 	}
-	mmlens_session_init(&s, ctx, stdout);
+	mmlens_session_init(&s, ctx, &out);
 	s.run = true;
 	ret = mmlens_watch_start(&s, &ctl, pid);
 	started = !ret && write(pipefd[1], "", 1) == 1;
@@ -116,5 +115,5 @@ int mmlens_cmd_run(struct mmlens_ctx *ctx, int argc, char **argv)
 	mmlens_session_free(&s);
 	mmlens_live_close(&lv);
 	mmlens_nl_close(&ctl);
-	return ret;
+	return mmlens_output_close(ctx, &out, ret);
 }

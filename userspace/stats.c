@@ -319,17 +319,19 @@ struct json_object *mmlens_stats_row_json(uint32_t pid, const struct mmlens_stat
 	return obj;
 }
 
-void mmlens_stats_global_text(FILE *f, const struct mmlens_stats *st)
+void mmlens_stats_global_text(struct mmlens_stream *out, const struct mmlens_stats *st)
 {
 	unsigned int i;
 
-	fprintf(f, "TLB flushes of all address spaces, counted while anything is "
-		"watched (%.1f s so far)\n", (double)st->watched_ns / 1e9);
-	fprintf(f, "%-20s %12s %12s %12s\n", "reason", "flushes", "pages", "full");
+	mmlens_stream_printf(out, "TLB flushes of all address spaces, counted while "
+			     "anything is watched (%.1f s so far)",
+			     (double)st->watched_ns / 1e9);
+	mmlens_stream_printf(out, "%-20s %12s %12s %12s", "reason", "flushes", "pages",
+			     "full");
 	for (i = 0; i < MMLENS_NR_TLB_REASONS; i++)
-		fprintf(f, "%-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-			mmlens_tlb_reason_name(i), st->tlb[i].flushes,
-			st->tlb[i].pages, st->tlb[i].full);
+		mmlens_stream_printf(out, "%-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64,
+				     mmlens_tlb_reason_name(i), st->tlb[i].flushes,
+				     st->tlb[i].pages, st->tlb[i].full);
 }
 
 struct json_object *mmlens_stats_global_json(const struct mmlens_stats *st)
@@ -481,31 +483,32 @@ static const char disagree_note[] =
 	"  failed faults (mmlens's err), and counts the second try of a retried fault\n"
 	"  as major whatever it found (mmlens: only file and swap-in majors).\n";
 
-/* Prints a row; returns 0 or -errno. */
-static int print_row(const struct mmlens_ctx *ctx, pid_t pid,
+/* Prints a row; returns 0, -ENOMEM, or the output's -errno. */
+static int print_row(const struct mmlens_ctx *ctx, struct mmlens_stream *out, pid_t pid,
 		     const struct mmlens_stats_row *row, bool *noted)
 {
 	struct json_object *obj;
 	char line[1024];
+	size_t len;
 	int ret;
 
 	if (ctx->json) {
 		obj = mmlens_stats_row_json((uint32_t)pid, row);
-		ret = obj ? mmlens_json_line(stdout, obj) : -ENOMEM;
+		ret = obj ? mmlens_json_line(out, obj) : -ENOMEM;
 		json_object_put(obj);
 		return ret;
 	}
-	mmlens_stats_text(line, sizeof(line), row);
-	puts(line);
+	len = mmlens_stats_text(line, sizeof(line), row);
+	ret = mmlens_stream_lines(out, line, len);
 	if (row->disagree && !*noted) {
-		fputs(disagree_note, stdout);
+		ret = mmlens_stream_lines(out, disagree_note, strlen(disagree_note));
 		*noted = true;
 	}
-	return 0;
+	return ret;
 }
 
-static int watch_rows(struct mmlens_ctx *ctx, struct mmlens_nl *ctl, pid_t pid,
-		      uint64_t interval_ms, uint64_t count)
+static int watch_rows(struct mmlens_ctx *ctx, struct mmlens_stream *out,
+		      struct mmlens_nl *ctl, pid_t pid, uint64_t interval_ms, uint64_t count)
 {
 	struct mmlens_sample a, b;
 	struct mmlens_stats_row row;
@@ -527,20 +530,19 @@ static int watch_rows(struct mmlens_ctx *ctx, struct mmlens_nl *ctl, pid_t pid,
 		mmlens_live_err(ctx, what, &err);
 		return MMLENS_EXIT_FAIL;
 	}
-	if (!ctx->json) {
-		mmlens_stats_header(header, sizeof(header));
-		fputs(header, stdout);
-	}
+	if (!ctx->json)
+		mmlens_stream_lines(out, header, mmlens_stats_header(header, sizeof(header)));
 	start = a.ns;
 	for (n = 1; !count || n <= count; n++) {
-		if (fflush(stdout))
+		/* Each row reaches a pipe as it comes; a failed output ends it. */
+		if (mmlens_stream_flush(out))
 			break;
 		if (!sleep_until(start + n * interval_ms * 1000000))
 			break;
 		ret = sample(ctl, pid, &b, &err);
 		if (ret == -ESRCH) {
 			if (!ctx->json)
-				printf("PID %d exited\n", (int)pid);
+				mmlens_stream_printf(out, "PID %d exited", (int)pid);
 			break;
 		}
 		if (ret) {
@@ -549,18 +551,18 @@ static int watch_rows(struct mmlens_ctx *ctx, struct mmlens_nl *ctl, pid_t pid,
 			return MMLENS_EXIT_FAIL;
 		}
 		mmlens_stats_row(&a, &b, &row);
-		ret = print_row(ctx, pid, &row, &noted);
-		if (ret) {
+		ret = print_row(ctx, out, pid, &row, &noted);
+		if (ret && !out->error) {
 			mmlens_err(ctx, "%s", strerror(-ret));
 			return MMLENS_EXIT_FAIL;
 		}
 		a = b;
 	}
-	/* mmlens_main() reports an output error. */
+	/* mmlens_output_close() reports an output error. */
 	return MMLENS_EXIT_OK;
 }
 
-static int global(struct mmlens_ctx *ctx, struct mmlens_nl *ctl)
+static int global(struct mmlens_ctx *ctx, struct mmlens_stream *out, struct mmlens_nl *ctl)
 {
 	struct mmlens_nl_err err;
 	struct json_object *obj;
@@ -571,14 +573,15 @@ static int global(struct mmlens_ctx *ctx, struct mmlens_nl *ctl)
 		mmlens_live_err(ctx, "global counters", &err);
 		return MMLENS_EXIT_FAIL;
 	}
+	/* mmlens_output_close() reports an output error. */
 	if (!ctx->json) {
-		mmlens_stats_global_text(stdout, &st);
+		mmlens_stats_global_text(out, &st);
 		return MMLENS_EXIT_OK;
 	}
 	obj = mmlens_stats_global_json(&st);
-	ret = obj ? mmlens_json_print(stdout, obj) : -ENOMEM;
+	ret = obj ? mmlens_json_print_stream(out, obj) : -ENOMEM;
 	json_object_put(obj);
-	if (ret) {
+	if (ret && !out->error) {
 		mmlens_err(ctx, "%s", strerror(-ret));
 		return MMLENS_EXIT_FAIL;
 	}
@@ -588,6 +591,7 @@ static int global(struct mmlens_ctx *ctx, struct mmlens_nl *ctl)
 int mmlens_cmd_stats(struct mmlens_ctx *ctx, int argc, char **argv)
 {
 	uint64_t interval_ms = 1000, count = 0;
+	struct mmlens_stream out;
 	struct mmlens_nl ctl;
 	pid_t pid = 0, tgid;
 	int first, ret;
@@ -612,24 +616,25 @@ int mmlens_cmd_stats(struct mmlens_ctx *ctx, int argc, char **argv)
 		mmlens_err(ctx, "--interval and --count need a PID");
 		return MMLENS_EXIT_USAGE;
 	}
+	mmlens_stream_init(&out, STDOUT_FILENO);
 	if (pid) {
 		ret = mmlens_watch_tgid(pid, &tgid);
 		if (ret) {
 			mmlens_err_proc(ctx, pid, "status", ret);
-			return MMLENS_EXIT_FAIL;
+			return mmlens_output_close(ctx, &out, MMLENS_EXIT_FAIL);
 		}
 	}
 
 	ret = mmlens_connect(ctx, &ctl);
 	if (ret)
-		return ret;
+		return mmlens_output_close(ctx, &out, ret);
 	if (!pid) {
-		ret = global(ctx, &ctl);
+		ret = global(ctx, &out, &ctl);
 	} else {
 		mmlens_signals_catch(&old);
-		ret = watch_rows(ctx, &ctl, tgid, interval_ms, count);
+		ret = watch_rows(ctx, &out, &ctl, tgid, interval_ms, count);
 		mmlens_signals_restore(&old);
 	}
 	mmlens_nl_close(&ctl);
-	return ret;
+	return mmlens_output_close(ctx, &out, ret);
 }

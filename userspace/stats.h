@@ -14,6 +14,7 @@
 #include <json.h>
 
 #include "live.h"
+#include "stream.h"
 
 /* One reading of everything a row compares. */
 struct mmlens_sample {
@@ -71,7 +72,7 @@ size_t mmlens_stats_text(char *buf, size_t size, const struct mmlens_stats_row *
 struct json_object *mmlens_stats_row_json(uint32_t pid, const struct mmlens_stats_row *row);
 
 /* The global counters: text lines, or a JSON object. */
-void mmlens_stats_global_text(FILE *f, const struct mmlens_stats *st);
+void mmlens_stats_global_text(struct mmlens_stream *out, const struct mmlens_stats *st);
 struct json_object *mmlens_stats_global_json(const struct mmlens_stats *st);
 
 /*

@@ -47,7 +47,7 @@
 #define LINE_MAX_LEN 512
 
 void mmlens_session_init(struct mmlens_session *s, const struct mmlens_ctx *ctx,
-			 FILE *out)
+			 struct mmlens_stream *out)
 {
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
@@ -107,17 +107,12 @@ static int put_json(struct mmlens_session *s, struct json_object *obj)
 	int ret = obj ? mmlens_json_line(s->out, obj) : -ENOMEM;
 
 	json_object_put(obj);
-	if (ret == -EIO)
-		s->output_failed = true;
 	return ret;
 }
 
 static int put_text(struct mmlens_session *s, const char *line, size_t len)
 {
-	if (fwrite(line, 1, len, s->out) == len && putc('\n', s->out) != EOF)
-		return 0;
-	s->output_failed = true;
-	return -EIO;
+	return mmlens_stream_lines(s->out, line, len);
 }
 
 static int print_lost(struct mmlens_session *s, int64_t pid, uint64_t lost,
@@ -251,24 +246,24 @@ static const char *state_text(char *buf, size_t size, const struct mmlens_tracke
 	return buf;
 }
 
-static void summary_text(const struct mmlens_session *s)
+static int summary_text(const struct mmlens_session *s)
 {
-	char who[32], state[96];
+	char who[32], state[96], overruns[64] = "", malformed[64] = "";
 	struct mmlens_totals t;
 	uint64_t sum;
 	size_t i, c;
 
 	mmlens_session_totals(s, &t);
-	fprintf(s->out, "\nsummary: %zu process%s, %" PRIu64 " fault%s seen, %"
-		PRIu64 " event%s lost", s->n, s->n == 1 ? "" : "es", t.all,
-		t.all == 1 ? "" : "s", t.lost, t.lost == 1 ? "" : "s");
 	if (s->overruns)
-		fprintf(s->out, ", %" PRIu64 " receive buffer overrun%s", s->overruns,
-			s->overruns == 1 ? "" : "s");
+		snprintf(overruns, sizeof(overruns), ", %" PRIu64 " receive buffer overrun%s",
+			 s->overruns, s->overruns == 1 ? "" : "s");
 	if (s->malformed)
-		fprintf(s->out, ", %" PRIu64 " malformed event%s ignored",
-			s->malformed, s->malformed == 1 ? "" : "s");
-	fputc('\n', s->out);
+		snprintf(malformed, sizeof(malformed), ", %" PRIu64 " malformed event%s ignored",
+			 s->malformed, s->malformed == 1 ? "" : "s");
+	mmlens_stream_printf(s->out, "\nsummary: %zu process%s, %" PRIu64 " fault%s seen, %"
+			     PRIu64 " event%s lost%s%s", s->n, s->n == 1 ? "" : "es", t.all,
+			     t.all == 1 ? "" : "s", t.lost, t.lost == 1 ? "" : "s",
+			     overruns, malformed);
 	for (i = 0; i < s->n; i++) {
 		const struct mmlens_tracked *p = &s->procs[i];
 
@@ -276,20 +271,22 @@ static void summary_text(const struct mmlens_session *s)
 			 p->pid);
 		for (sum = 0, c = 0; c < MMLENS_NR_CLASSES; c++)
 			sum += p->faults[c];
-		fprintf(s->out, "  %-13s %-26s %10" PRIu64 " faults %8" PRIu64 " lost\n",
-			who, state_text(state, sizeof(state), p), sum, p->lost);
+		mmlens_stream_printf(s->out, "  %-13s %-26s %10" PRIu64 " faults %8" PRIu64
+				     " lost", who, state_text(state, sizeof(state), p), sum,
+				     p->lost);
 		for (c = 0; c < MMLENS_NR_CLASSES; c++)
 			if (p->faults[c])
-				fprintf(s->out, "      %-20s %10" PRIu64 "\n",
-					mmlens_class_text(c), p->faults[c]);
+				mmlens_stream_printf(s->out, "      %-20s %10" PRIu64,
+						     mmlens_class_text(c), p->faults[c]);
 	}
 	if (t.lost)
-		fputs("  Events were lost: the module numbers the events of each process, "
-		      "and these numbers\n  never came (the module's queue was full, or "
-		      "our receive buffer).\n", s->out);
+		mmlens_stream_printf(s->out, "%s", "  Events were lost: the module numbers "
+				     "the events of each process, and these numbers\n  never "
+				     "came (the module's queue was full, or our receive buffer).");
 	if (s->overruns)
-		fputs("  The receive buffer overflowed; raise net.core.rmem_max or "
-		      "MMLENS_RCVBUF to lose fewer.\n", s->out);
+		mmlens_stream_printf(s->out, "%s", "  The receive buffer overflowed; raise "
+				     "net.core.rmem_max or MMLENS_RCVBUF to lose fewer.");
+	return -s->out->error;
 }
 
 /* {class: count} for every class this mmlens knows, and "unknown". */
@@ -374,11 +371,7 @@ int mmlens_session_summary(struct mmlens_session *s)
 {
 	if (s->json)
 		return put_json(s, mmlens_summary_json(s));
-	summary_text(s);
-	if (!ferror(s->out))
-		return 0;
-	s->output_failed = true;
-	return -EIO;
+	return summary_text(s);
 }
 
 /*
@@ -541,10 +534,9 @@ static int stream(struct mmlens_session *s, struct mmlens_live *lv)
 		if (ret)
 			return ret;
 		/* Lines should reach a pipe as they come, not a buffer later. */
-		if (fflush(s->out)) {
-			s->output_failed = true;
-			return -errno;
-		}
+		ret = mmlens_stream_flush(s->out);
+		if (ret)
+			return ret;
 		ms = ms_until(&next);
 		if (ms <= 0) {
 			ret = check_alive(s);
@@ -665,15 +657,14 @@ int mmlens_session_stream(struct mmlens_session *s, struct mmlens_live *lv,
 		ret = settle(s, lv, ctl);
 	if (!ret)
 		ret = mmlens_session_summary(s);
-	if (!ret && fflush(s->out)) {
-		s->output_failed = true;
-		ret = -errno;
-	}
+	if (!ret)
+		ret = mmlens_stream_flush(s->out);
 	if (!ret)
 		return MMLENS_EXIT_OK;
-	if (s->output_failed)
-		mmlens_err(s->ctx, "cannot write output: %s", strerror(-ret));
-	else if (ret == -ENOMEM)
+	/* mmlens_output_close() tells of a failed output. */
+	if (s->out->error)
+		return MMLENS_EXIT_FAIL;
+	if (ret == -ENOMEM)
 		mmlens_err(s->ctx, "%s", strerror(-ret));
 	else
 		mmlens_err(s->ctx, "cannot receive events: %s", strerror(-ret));
@@ -777,6 +768,7 @@ int mmlens_watch_tgid(pid_t pid, pid_t *tgid)
 
 int mmlens_cmd_watch(struct mmlens_ctx *ctx, int argc, char **argv)
 {
+	struct mmlens_stream out;
 	struct mmlens_session s;
 	struct mmlens_live lv;
 	struct mmlens_nl ctl;
@@ -789,17 +781,18 @@ int mmlens_cmd_watch(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
+	mmlens_stream_init(&out, STDOUT_FILENO);
 
 	ret = mmlens_watch_tgid(pid, &tgid);
 	if (ret) {
 		mmlens_err_proc(ctx, pid, "status", ret);
-		return MMLENS_EXIT_FAIL;
+		return mmlens_output_close(ctx, &out, MMLENS_EXIT_FAIL);
 	}
 
 	ret = mmlens_watch_connect(ctx, &ctl, &lv);
 	if (ret)
-		return ret;
-	mmlens_session_init(&s, ctx, stdout);
+		return mmlens_output_close(ctx, &out, ret);
+	mmlens_session_init(&s, ctx, &out);
 	/* The group was joined first: no event of the watch can be missed. */
 	ret = mmlens_watch_start(&s, &ctl, tgid);
 	if (!ret) {
@@ -810,5 +803,5 @@ int mmlens_cmd_watch(struct mmlens_ctx *ctx, int argc, char **argv)
 	mmlens_session_free(&s);
 	mmlens_live_close(&lv);
 	mmlens_nl_close(&ctl);
-	return ret;
+	return mmlens_output_close(ctx, &out, ret);
 }

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <json.h>
 #include <linux/netlink.h>
@@ -18,6 +17,7 @@
 #include "events.h"
 #include "live.h"
 #include "mmlens.h"
+#include "stream.h"
 
 /* A process this invocation watches. */
 /*
@@ -43,7 +43,7 @@ struct mmlens_tracked {
 
 struct mmlens_session {
 	const struct mmlens_ctx *ctx;	/* for messages on stderr */
-	FILE *out;
+	struct mmlens_stream *out;
 	bool json;
 	bool cow_only;		/* print only COW faults (count all) */
 	bool follow;		/* track the children FORK_NTF says are followed */
@@ -53,7 +53,6 @@ struct mmlens_session {
 	uint64_t overruns;	/* ENOBUFS of the event socket */
 	uint64_t overruns_shown;
 	uint64_t malformed;	/* events that did not decode */
-	bool output_failed;	/* writing to out failed */
 };
 
 /* Totals of a session's processes. */
@@ -66,7 +65,7 @@ struct mmlens_totals {
 };
 
 void mmlens_session_init(struct mmlens_session *s, const struct mmlens_ctx *ctx,
-			 FILE *out);
+			 struct mmlens_stream *out);
 void mmlens_session_free(struct mmlens_session *s);
 
 /*
@@ -81,7 +80,7 @@ struct mmlens_tracked *mmlens_session_find(struct mmlens_session *s, uint32_t pi
  * Takes one message of the mmlens family (a callback of mmlens_live_read()):
  * events of tracked processes are counted and printed, with a "lost" line
  * first when their numbers skipped some; others, and repeats, are ignored.
- * Returns 0, or -errno when the output failed.
+ * Returns 0, or -errno when the output failed or memory ran out.
  */
 int mmlens_session_message(const struct nlmsghdr *nlh, void *session);
 
@@ -112,8 +111,8 @@ struct json_object *mmlens_summary_json(const struct mmlens_session *s);
  * command exited, unless a second signal comes.  For those still running it
  * then asks ctl, the socket that watches them, how many events were
  * produced, takes those still on their way, counts the rest as lost, and
- * prints the summary.  Returns an
- * MMLENS_EXIT_* status, after explaining a failure on stderr.
+ * prints the summary.  Returns an MMLENS_EXIT_* status, after explaining a
+ * failure on stderr, but for a failed output: mmlens_output_close() tells.
  */
 int mmlens_session_stream(struct mmlens_session *s, struct mmlens_live *lv,
 			  struct mmlens_nl *ctl);

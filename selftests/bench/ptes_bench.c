@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fmt.h"
 #include "nl.h"
+#include "stream.h"
 
 #define REGION_SIZE (1UL << 30)
 #define PAGE 4096UL
@@ -182,22 +182,23 @@ static unsigned long cli_bytes(const char *cli, pid_t pid, char *region)
 }
 
 /*
- * n rows of len bytes, made beforehand, through the CLI's output buffer to
+ * n rows of len bytes, made beforehand, through the CLI's output stream to
  * /dev/null: what printing them costs before any formatting.
  */
-static void copy_made_rows(FILE *devnull, unsigned long n, size_t len)
+static void copy_made_rows(int devnull, unsigned long n, size_t len)
 {
-	static struct mmlens_out out;
+	static struct mmlens_stream out;
 	static char made[MMLENS_ROW_MAX];
 	unsigned long i;
 
-	mmlens_out_init(&out, devnull);
-	memset(made, 'x', len);
+	mmlens_stream_init(&out, devnull);
+	memset(made, 'x', len - 1);
+	made[len - 1] = '\n';
 	for (i = 0; i < n; i++) {
-		memcpy(mmlens_out_room(&out, len), made, len);
-		mmlens_out_commit(&out, len);
+		memcpy(mmlens_stream_room(&out), made, len);
+		mmlens_stream_commit(&out, len);
 	}
-	if (mmlens_out_flush(&out))
+	if (mmlens_stream_flush(&out))
 		die("write /dev/null");
 }
 
@@ -230,11 +231,11 @@ int main(int argc, char **argv)
 	double t_dump, t_runs, t_pm, t_pmkpf, t_scan, t_text, t_json, t_whole, t_parts;
 	double t_start, t_copy, best;
 	unsigned long row_bytes;
-	int pm_fd, kpf_fd, to_child[2], from_child[2];
+	int pm_fd, kpf_fd, to_child[2], from_child[2], devnull;
 	uint64_t *pm;
 	pid_t self = getpid(), target;
 	char *region, row_note[64];
-	FILE *out, *devnull;
+	FILE *out;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: ptes_bench MMLENS_CLI SPARSE_TARGET\n");
@@ -270,8 +271,8 @@ int main(int argc, char **argv)
 	row_bytes = (cli_bytes(argv[1], self, region) + n / 2) / n;
 	if (row_bytes > MMLENS_ROW_MAX)
 		row_bytes = MMLENS_ROW_MAX;
-	devnull = fopen("/dev/null", "w");
-	if (!devnull)
+	devnull = open("/dev/null", O_WRONLY);
+	if (devnull < 0)
 		die("/dev/null");
 	TIME(t_copy, copy_made_rows(devnull, n, row_bytes));
 

@@ -159,6 +159,14 @@ else
 		echo "ok - cli: run without the module did not run the command"
 	fi
 fi
+if [ -e /sys/module/mmlens ]; then
+	echo "ok - cli: ptes output to a full disk # SKIP the mmlens module is loaded"
+elif [ -w /dev/full ]; then
+	full='^mmlens: ptes: cannot write output: No space left on device$'
+	stdout=/dev/full
+	check "ptes --json to a full disk" 1 "$full" "" -- ptes --json $$ '[stack]'
+	stdout=$tmp/out
+fi
 check "walk --help" 0 "" '^usage: mmlens walk \[--json\] \[--explain\] PID VA$' -- walk --help
 check "ptes --help" 0 "" '^usage: mmlens ptes \[--json\] \[--runs\] \[--check\] PID \[RANGE\]$' \
 	-- ptes --help

@@ -4,6 +4,7 @@
  * UBSan.  Prints "ok - NAME" or "not ok - NAME" per test, TAP-like, for
  * tests/run.sh to count; exits 1 if any failed.
  */
+#define _GNU_SOURCE		/* F_SETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 
 #include <linux/genetlink.h>
 #include <linux/kernel-page-flags.h>
@@ -36,6 +40,7 @@
 #include "range.h"
 #include "stats.h"
 #include "status.h"
+#include "stream.h"
 #include "translate.h"
 #include "util.h"
 #include "watch.h"
@@ -843,30 +848,261 @@ static void test_fmt(void)
 	CHECK_STR(mmlens_human(buf, sizeof(buf), 1ULL << 57), "128 PiB");
 }
 
-static void test_out_buffer(void)
+/* Output streams. */
+
+/* A stream over a fresh temporary file; NULL if there is none. */
+static FILE *stream_file(struct mmlens_stream *s)
 {
-	static struct mmlens_out o;
-	char *buf = NULL, big[300 * 1024];
-	size_t len = 0;
-	FILE *f;
+	FILE *f = tmpfile();
+
+	CHECK(f);
+	if (f)
+		mmlens_stream_init(s, fileno(f));
+	return f;
+}
+
+/*
+ * Flushes s and takes what its file holds (malloc'd, NUL-terminated, NULL
+ * without memory); the file is left empty for more.
+ */
+static char *stream_take(struct mmlens_stream *s, FILE *f)
+{
+	off_t size;
+	char *buf;
+
+	CHECK(mmlens_stream_flush(s) == 0);
+	size = lseek(fileno(f), 0, SEEK_END);
+	buf = malloc(size + 1);
+	CHECK(buf && pread(fileno(f), buf, size, 0) == size);
+	if (buf)
+		buf[size] = '\0';
+	CHECK(!ftruncate(fileno(f), 0) && lseek(fileno(f), 0, SEEK_SET) == 0);
+	return buf;
+}
+
+/*
+ * The lines of the stream tests: lengths from 0 to a few hundred bytes, and
+ * some longer than PIPE_BUF; each line made of one letter and its newline.
+ */
+enum { STREAM_LINES = 700 };
+
+static size_t stream_line_len(int i)
+{
+	if (i % 97 == 50)
+		return 2 * MMLENS_STREAM_BATCH + i;	/* longer than PIPE_BUF */
+	if (i == 300)
+		return MMLENS_STREAM_BATCH;	/* with its newline, one byte too long */
+	if (i == 301)
+		return MMLENS_STREAM_BATCH - 1;	/* with its newline, a batch */
+	return (size_t)i * 7919 % 300;
+}
+
+/* All the lines, as the reader must see them; returns their length. */
+static size_t stream_expected(char *buf)
+{
+	size_t len = 0, n;
 	int i;
 
-	f = open_memstream(&buf, &len);
-	CHECK(f);
+	for (i = 0; i < STREAM_LINES; i++) {
+		n = stream_line_len(i);
+		memset(buf + len, 'a' + i % 26, n);
+		buf[len + n] = '\n';
+		len += n + 1;
+	}
+	return len;
+}
+
+/*
+ * Writes the lines to s, through each way in: lines without their newline,
+ * several lines at once, rows made in place; returns the final flush's result.
+ */
+static int stream_write_all(struct mmlens_stream *s)
+{
+	static char line[3 * MMLENS_STREAM_BATCH + STREAM_LINES];
+	size_t n, m;
+	char *row;
+	int i;
+
+	for (i = 0; i < STREAM_LINES; i++) {
+		n = stream_line_len(i);
+		memset(line, 'a' + i % 26, n);
+		line[n] = '\n';
+		if (i % 3 == 0 && n < MMLENS_ROW_MAX) {
+			row = mmlens_stream_room(s);
+			memcpy(row, line, n + 1);
+			mmlens_stream_commit(s, n + 1);
+		} else if (i % 3 == 1 && i + 1 < STREAM_LINES) {
+			/* This line and the next in one call. */
+			i++;
+			m = stream_line_len(i);
+			memset(line + n + 1, 'a' + i % 26, m);
+			line[n + 1 + m] = '\n';
+			mmlens_stream_lines(s, line, n + 1 + m + 1);
+		} else {
+			mmlens_stream_lines(s, line, n);
+		}
+	}
+	return mmlens_stream_flush(s);
+}
+
+/*
+ * Every write(2) holds whole lines: at most PIPE_BUF bytes of them, or one
+ * longer line alone; a batch goes out only when the next line does not fit.
+ * A SOCK_SEQPACKET socket keeps the boundaries of the writes: each message
+ * read is one write.
+ */
+static void test_stream_batches(void)
+{
+	static char want[STREAM_LINES * (3 * MMLENS_STREAM_BATCH)], got[sizeof(want)];
+	static char msg[4 * MMLENS_STREAM_BATCH];
+	static struct mmlens_stream s;
+	size_t want_len = stream_expected(want), got_len = 0, prev = 0, first;
+	int sv[2], status, writes = 0, batches = 0;
+	char *nl;
+	ssize_t m;
+	pid_t pid;
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+	pid = fork();
+	if (!pid) {
+		close(sv[1]);
+		mmlens_stream_init(&s, sv[0]);
+		_exit(stream_write_all(&s) ? 1 : 0);
+	}
+	close(sv[0]);
+	while ((m = recv(sv[1], msg, sizeof(msg), 0)) > 0) {
+		writes++;
+		CHECK(msg[m - 1] == '\n');
+		nl = memchr(msg, '\n', m);
+		first = nl - msg + 1;
+		/* Longer than a batch: one line alone. */
+		CHECK((size_t)m <= MMLENS_STREAM_BATCH || first == (size_t)m);
+		/* The batch before could not take this write's first line. */
+		if ((size_t)m <= MMLENS_STREAM_BATCH) {
+			batches++;
+			CHECK(!prev || prev + first > MMLENS_STREAM_BATCH);
+		}
+		CHECK(got_len + m <= sizeof(got));
+		if (got_len + m > sizeof(got))
+			break;
+		memcpy(got + got_len, msg, m);
+		got_len += m;
+		prev = m;
+	}
+	close(sv[1]);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status));
+	CHECK(got_len == want_len && !memcmp(got, want, want_len));
+	/* The lines longer than PIPE_BUF, and batches of the rest. */
+	CHECK(writes - batches == 8);
+	CHECK(batches >= (int)(want_len - 8 * 2 * MMLENS_STREAM_BATCH) / MMLENS_STREAM_BATCH);
+}
+
+static volatile sig_atomic_t stream_signals;
+
+static void count_signal(int sig)
+{
+	(void)sig;
+	stream_signals++;
+}
+
+/*
+ * Writes the lines into a one-page pipe that a slow reader drains, with the
+ * pipe non-blocking (writes that end early, EAGAIN) or blocking and a timer
+ * interrupting the writes (EINTR, writes that end early): the reader gets
+ * every byte, in order.
+ */
+static void stream_through_pipe(bool nonblocking)
+{
+	static char want[STREAM_LINES * (3 * MMLENS_STREAM_BATCH)], got[sizeof(want)];
+	static struct mmlens_stream s;
+	struct sigaction sa = { .sa_handler = count_signal };	/* no SA_RESTART */
+	struct itimerval every = { { 0, 200 }, { 0, 200 } };
+	size_t want_len = stream_expected(want), got_len = 0;
+	int fds[2], status, reads = 0;
+	ssize_t m;
+	pid_t pid;
+
+	CHECK(pipe(fds) == 0);
+	CHECK(fcntl(fds[1], F_SETPIPE_SZ, 4096) >= 4096);
+	pid = fork();
+	if (!pid) {
+		close(fds[0]);
+		if (nonblocking)
+			fcntl(fds[1], F_SETFL, O_NONBLOCK);
+		sigaction(SIGALRM, &sa, NULL);
+		if (!nonblocking)
+			setitimer(ITIMER_REAL, &every, NULL);
+		mmlens_stream_init(&s, fds[1]);
+		status = stream_write_all(&s);
+		/* A blocking writer must have been interrupted, or nothing was tested. */
+		_exit(status ? 1 : !nonblocking && !stream_signals ? 2 : 0);
+	}
+	close(fds[1]);
+	while ((m = read(fds[0], got + got_len, 1000)) > 0) {
+		got_len += m;
+		if (++reads % 4 == 0)
+			usleep(100);
+		if (got_len + 1000 > sizeof(got))
+			break;
+	}
+	close(fds[0]);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+	CHECK(WEXITSTATUS(status) == 0);
+	CHECK(got_len == want_len && !memcmp(got, want, want_len));
+}
+
+static void test_stream_partial_writes(void)
+{
+	stream_through_pipe(true);
+	stream_through_pipe(false);
+}
+
+/* A failed write is kept, and nothing more is written. */
+static void test_stream_errors(void)
+{
+	static struct mmlens_stream s;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int fd = open("/dev/full", O_WRONLY), fds[2];
+
+	CHECK(fd >= 0);
+	mmlens_stream_init(&s, fd);
+	CHECK(mmlens_stream_lines(&s, "a line", 6) == 0);
+	CHECK(mmlens_stream_flush(&s) == -ENOSPC);
+	CHECK(mmlens_stream_lines(&s, "another", 7) == -ENOSPC);
+	CHECK(s.len == 0);
+	close(fd);
+
+	/* A closed pipe, with SIGPIPE ignored as a caller may. */
+	CHECK(pipe(fds) == 0);
+	close(fds[0]);
+	sigaction(SIGPIPE, &ign, &old);
+	mmlens_stream_init(&s, fds[1]);
+	CHECK(mmlens_stream_printf(&s, "%s %d", "line", 1) == 0);
+	CHECK(mmlens_stream_flush(&s) == -EPIPE);
+	sigaction(SIGPIPE, &old, NULL);
+	close(fds[1]);
+}
+
+/* printf's lines: a newline added to the last, longer ones too. */
+static void test_stream_printf(void)
+{
+	static struct mmlens_stream s;
+	char long_word[1500], *text;
+	FILE *f = stream_file(&s);
+
 	if (!f)
 		return;
-	mmlens_out_init(&o, f);
-	for (i = 0; i < 100000; i++)
-		mmlens_out_write(&o, "0123456789", 10);
-	memset(big, 'b', sizeof(big));
-	mmlens_out_write(&o, big, sizeof(big));
-	mmlens_out_write(&o, "end", 3);
-	CHECK(mmlens_out_flush(&o) == 0);
-	CHECK(!fclose(f));
-	CHECK(len == 1000000 + sizeof(big) + 3);
-	CHECK(buf && !memcmp(buf + 999990, "0123456789b", 11));
-	CHECK(buf && !memcmp(buf + len - 4, "bend", 4));
-	free(buf);
+	memset(long_word, 'w', sizeof(long_word) - 1);
+	long_word[sizeof(long_word) - 1] = '\0';
+	CHECK(mmlens_stream_printf(&s, "\nsummary: %d", 2) == 0);
+	CHECK(mmlens_stream_printf(&s, "%s", long_word) == 0);
+	CHECK(mmlens_stream_printf(&s, "%s", "two\nlines\n") == 0);
+	text = stream_take(&s, f);
+	CHECK(text && !strncmp(text, "\nsummary: 2\nwww", 15));
+	CHECK(text && strlen(text) == 12 + sizeof(long_word) + 10);
+	CHECK(text && !strcmp(text + 12 + sizeof(long_word) - 1, "\ntwo\nlines\n"));
+	free(text);
+	fclose(f);
 }
 
 /* Names. */
@@ -1810,25 +2046,25 @@ static void test_pte_json(void)
 
 static void test_ptes_print_json_lines(void)
 {
-	struct mmlens_ptes_fmt fmt = { .module = true };
-	static struct mmlens_out o;
+	static struct mmlens_ptes_fmt fmt = { .module = true };
+	static struct mmlens_stream o;
 	struct mmlens_pte r[3];
-	char *buf = NULL, *line, *save = NULL;
+	char *buf, *line, *save = NULL;
 	struct json_object *obj;
-	size_t len = 0;
 	FILE *f;
 	int n = 0;
 
 	r[0] = pte(0x1000, MMLENS_KIND_PRESENT, 0x10, MMLENS_F_PRESENT, 12);
 	r[1] = pte(0x2000, MMLENS_KIND_PRESENT, 0x11, MMLENS_F_PRESENT, 12);
 	r[2] = pte(0x200000, MMLENS_KIND_PRESENT, 0x200, MMLENS_F_PRESENT, 21);
-	f = open_memstream(&buf, &len);
-	CHECK(f);
+	f = stream_file(&o);
 	if (!f)
 		return;
-	mmlens_out_init(&o, f);
 	CHECK(mmlens_ptes_print(&o, &fmt, true, r, 3, -1) == 0);
+	buf = stream_take(&o, f);
 	fclose(f);
+	if (!buf)
+		return;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		obj = json_tokener_parse(line);
 		CHECK(obj && json_object_is_type(obj, json_type_object));
@@ -1843,12 +2079,12 @@ static void test_ptes_print_json_lines(void)
 /* Rows of our own pages, with pagemap read in clusters. */
 static void test_ptes_print_pagemap(void)
 {
-	struct mmlens_ptes_fmt fmt = { .module = true };
-	static struct mmlens_out o;
+	static struct mmlens_ptes_fmt fmt = { .module = true };
+	static struct mmlens_stream o;
 	enum { PAGES = 300 };
 	struct mmlens_pte *r = calloc(PAGES, sizeof(*r));
 	char *mem = aligned_alloc(4096, 2 * PAGES * 4096), *buf = NULL, *line, *save = NULL;
-	size_t len = 0, i, col = 0;
+	size_t i, col = 0;
 	int fd, rows = 0, present = 0;
 	FILE *f;
 
@@ -1862,14 +2098,13 @@ static void test_ptes_print_pagemap(void)
 		r[i] = pte((uint64_t)(uintptr_t)(mem + 2 * i * 4096),
 			   MMLENS_KIND_PRESENT, i, MMLENS_F_PRESENT, 12);
 	}
-	f = open_memstream(&buf, &len);
-	CHECK(f);
+	f = stream_file(&o);
 	if (!f)
 		goto out;
-	mmlens_out_init(&o, f);
 	CHECK(mmlens_ptes_print(&o, &fmt, false, r, PAGES, fd) == 0);
+	buf = stream_take(&o, f);
 	fclose(f);
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		if (rows++ == 0) {
 			col = strstr(line, "PAGEMAP") ? (size_t)(strstr(line, "PAGEMAP") - line) : 0;
 			continue;
@@ -2597,17 +2832,12 @@ static int feed(struct mmlens_session *s, const struct ev_spec *e)
 }
 
 /* What the session printed so far, in buf. */
-static void session_output(FILE *f, char *buf, size_t size)
+static void session_output(struct mmlens_stream *o, FILE *f, char *buf, size_t size)
 {
-	size_t n;
+	char *text = stream_take(o, f);
 
-	fflush(f);
-	rewind(f);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	rewind(f);
-	if (ftruncate(fileno(f), 0))
-		buf[0] = '\0';
+	snprintf(buf, size, "%s", text ? text : "");
+	free(text);
 }
 
 static void test_session(void)
@@ -2621,13 +2851,13 @@ static void test_session(void)
 	struct mmlens_tracked *p;
 	struct mmlens_totals t;
 	struct json_object *obj;
+	static struct mmlens_stream o;
 	char buf[4096];
-	FILE *f = tmpfile();
+	FILE *f = stream_file(&o);
 
-	CHECK(f);
 	if (!f)
 		return;
-	mmlens_session_init(&s, &ctx, f);
+	mmlens_session_init(&s, &ctx, &o);
 	CHECK(s.follow && !s.cow_only && !s.json);
 	/* Our watch of 4241 began after its event 10. */
 	CHECK(mmlens_session_track(&s, 4241, false, 10));
@@ -2640,7 +2870,7 @@ static void test_session(void)
 	e.pid = e.tid = 4241;
 	e.seq = 10;
 	CHECK(feed(&s, &e) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK_STR(buf, "");
 
 	/* Ours; then a fork whose child is followed. */
@@ -2651,7 +2881,7 @@ static void test_session(void)
 	e.followed = true;
 	e.seq = 12;
 	CHECK(feed(&s, &e) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK(!strncmp(buf, "pid 4241     COW copy", 21));
 	CHECK(strstr(buf, "\nfork   4241 -> 4242 (followed)\n"));
 	p = mmlens_session_find(&s, 4242);
@@ -2667,7 +2897,7 @@ static void test_session(void)
 	CHECK(feed(&s, &e) == 0);
 	/* A number seen before (a last event sent again): ignored. */
 	CHECK(feed(&s, &e) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK(!strncmp(buf, "child 4242   COW reuse", 22));
 	CHECK(strstr(buf, "\nlost   4242  5 events (5 so far)\nchild 4242   file minor "));
 	CHECK(!strchr(strstr(buf, "file minor"), '\n')[1]);
@@ -2678,7 +2908,7 @@ static void test_session(void)
 	s.overruns = 1;
 	CHECK(mmlens_session_overruns(&s) == 0);
 	CHECK(mmlens_session_overruns(&s) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK_STR(buf, "lost   4242  2 events (7 so far)\n"
 		  "lost   -     the receive buffer overflowed: events dropped (1 time so far)\n");
 
@@ -2693,7 +2923,7 @@ static void test_session(void)
 	e.class = 77;		/* from a newer module */
 	e.seq = 12;
 	CHECK(feed(&s, &e) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK(!strncmp(buf, "child 4242   COW copy", 21) && !strchr(buf + 1, '\n')[1]);
 
 	/* Exits, the last events, end the session. */
@@ -2704,7 +2934,7 @@ static void test_session(void)
 	e.exit_code = 2 << 8;
 	CHECK(feed(&s, &e) == 0);
 	CHECK(mmlens_session_done(&s));
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK_STR(buf, "exit   4242  status 0\nexit   4241  status 2\n");
 	/* Nothing more of an exited process counts. */
 	e = cow_fault;
@@ -2718,7 +2948,7 @@ static void test_session(void)
 	CHECK(t.faults[MMLENS_CLASS_UNKNOWN] == 1);
 
 	CHECK(mmlens_session_summary(&s) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK(strstr(buf, "\nsummary: 2 processes, 6 faults seen, 7 events lost, "
 		      "1 receive buffer overrun\n"));
 	CHECK(strstr(buf, "\n  pid 4241      exited, status 2                    1 faults        0 lost\n"
@@ -2749,7 +2979,7 @@ static void test_session(void)
 	s.overruns = 2;
 	CHECK(mmlens_session_overruns(&s) == 0);
 	CHECK(mmlens_session_summary(&s) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK(!strncmp(buf, json_lines_start, sizeof(json_lines_start) - 1));
 	CHECK(strchr(buf, '\n') && !strchr(strchr(buf, '\n') + 1, '\n')[1]);
 
@@ -2765,19 +2995,19 @@ static void test_session_not_followed(void)
 		.followed = true,
 	};
 	struct mmlens_session s;
+	static struct mmlens_stream o;
 	char buf[1024];
-	FILE *f = tmpfile();
+	FILE *f = stream_file(&o);
 
-	CHECK(f);
 	if (!f)
 		return;
-	mmlens_session_init(&s, &ctx, f);
+	mmlens_session_init(&s, &ctx, &o);
 	CHECK(mmlens_session_track(&s, 10, false, 0));
 	e.seq = 1;
 	/* Followed for another socket: not without --follow. */
 	CHECK(feed(&s, &e) == 0);
 	CHECK(!mmlens_session_find(&s, 12));
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK_STR(buf, "{\"type\":\"fork\",\"pid\":10,\"tid\":11,\"ts_ns\":123456789,"
 		  "\"parent\":10,\"child\":12,\"followed\":true,\"lost\":0,\"seq\":1}\n");
 	mmlens_session_free(&s);
@@ -2790,24 +3020,24 @@ static void test_session_end(void)
 	struct mmlens_ctx ctx = { .cmd = NULL };
 	struct ev_spec e = cow_fault;
 	struct mmlens_session s;
+	static struct mmlens_stream o;
 	char buf[2048];
-	FILE *f = tmpfile();
+	FILE *f = stream_file(&o);
 
-	CHECK(f);
 	if (!f)
 		return;
-	mmlens_session_init(&s, &ctx, f);
+	mmlens_session_init(&s, &ctx, &o);
 	CHECK(mmlens_session_track(&s, 4242, false, 0));
 	e.seq = 1;
 	CHECK(feed(&s, &e) == 0);
 	e = (struct ev_spec){ .cmd = MMLENS_CMD_END_NTF, .pid = 4242, .seq = 3 };
 	CHECK(feed(&s, &e) == 0);
 	CHECK(mmlens_session_done(&s));
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK(strstr(buf, "\nlost   4242  1 event (1 so far)\n"
 		      "end    4242  the kernel module is being unloaded: its events end here\n"));
 	CHECK(mmlens_session_summary(&s) == 0);
-	session_output(f, buf, sizeof(buf));
+	session_output(&o, f, buf, sizeof(buf));
 	CHECK(strstr(buf, "\n  pid 4242      running, module unloaded            1 faults        1 lost\n"));
 	mmlens_session_free(&s);
 	fclose(f);
@@ -3287,7 +3517,10 @@ static const struct {
 	{ "cmd_lookup", test_cmd_lookup },
 	{ "main_usage", test_main_usage },
 	{ "fmt", test_fmt },
-	{ "out_buffer", test_out_buffer },
+	{ "stream_batches", test_stream_batches },
+	{ "stream_partial_writes", test_stream_partial_writes },
+	{ "stream_errors", test_stream_errors },
+	{ "stream_printf", test_stream_printf },
 	{ "flag_names", test_flag_names },
 	{ "kind_names", test_kind_names },
 	{ "pagemap_decode", test_pagemap_decode },
