@@ -6,10 +6,12 @@
  * subcommand lives in a file of its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/mmlens.h>
 
@@ -38,19 +40,19 @@ static const struct mmlens_command commands[] = {
 	  MMLENS_OPT_EXPLAIN, false },
 	{ "ptes", mmlens_cmd_ptes, "PID [RANGE]",
 	  "list the page table entries of a range, compare with pagemap",
-	  MMLENS_OPT_RUNS | MMLENS_OPT_CHECK, false },
+	  MMLENS_OPT_RUNS | MMLENS_OPT_CHECK | MMLENS_OPT_OUTPUT, false },
 	{ "frame", mmlens_cmd_frame, "PFN",
 	  "show what the kernel knows of a physical page frame",
 	  0, false },
 	{ "watch", mmlens_cmd_watch, "PID",
 	  "print a process's page faults, forks and exits as they happen",
-	  MMLENS_OPT_FOLLOW | MMLENS_OPT_COW, false },
+	  MMLENS_OPT_FOLLOW | MMLENS_OPT_COW | MMLENS_OPT_OUTPUT, false },
 	{ "run", mmlens_cmd_run, "[--] CMD [ARG...]",
 	  "run a command and print its page faults from its first instruction",
-	  MMLENS_OPT_FOLLOW | MMLENS_OPT_COW, true },
+	  MMLENS_OPT_FOLLOW | MMLENS_OPT_COW | MMLENS_OPT_OUTPUT, true },
 	{ "stats", mmlens_cmd_stats, "[PID]",
 	  "count a process's faults and TLB flushes per interval, beside /proc",
-	  MMLENS_OPT_INTERVAL | MMLENS_OPT_COUNT, false },
+	  MMLENS_OPT_INTERVAL | MMLENS_OPT_COUNT | MMLENS_OPT_OUTPUT, false },
 };
 
 /* The options of enum MMLENS_OPT_*, in that order. */
@@ -62,16 +64,25 @@ static const struct option cmd_opts[] = {
 	{ "cow", no_argument, NULL, 'w' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "count", required_argument, NULL, 'n' },
+	/* 'o' is also its short form, as strace's -o. */
+	{ "output", required_argument, NULL, 'o' },
 };
 
 /* What the usage calls the argument of each option in cmd_opts, if any. */
 static const char *const cmd_opt_args[] = {
 	[5] = "S",
 	[6] = "N",
+	[7] = "FILE",
+};
+
+/* The short form of each option in cmd_opts that has one. */
+static const char cmd_opt_short[] = {
+	[7] = 'o',
 };
 
 #define N_CMD_OPTS (sizeof(cmd_opts) / sizeof(cmd_opts[0]))
 #define N_OPT_ARGS (sizeof(cmd_opt_args) / sizeof(cmd_opt_args[0]))
+#define N_OPT_SHORT (sizeof(cmd_opt_short) / sizeof(cmd_opt_short[0]))
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -111,11 +122,16 @@ static void cmd_usage(FILE *f, const struct mmlens_command *cmd)
 	size_t i;
 
 	fprintf(f, "usage: mmlens %s [--json]", cmd->name);
-	for (i = 0; i < N_CMD_OPTS; i++)
-		if (cmd->opts & (1U << i))
-			fprintf(f, " [--%s%s%s]", cmd_opts[i].name,
-				i < N_OPT_ARGS && cmd_opt_args[i] ? " " : "",
-				i < N_OPT_ARGS && cmd_opt_args[i] ? cmd_opt_args[i] : "");
+	for (i = 0; i < N_CMD_OPTS; i++) {
+		if (!(cmd->opts & (1U << i)))
+			continue;
+		fputs(" [", f);
+		if (i < N_OPT_SHORT && cmd_opt_short[i])
+			fprintf(f, "-%c|", cmd_opt_short[i]);
+		fprintf(f, "--%s%s%s]", cmd_opts[i].name,
+			i < N_OPT_ARGS && cmd_opt_args[i] ? " " : "",
+			i < N_OPT_ARGS && cmd_opt_args[i] ? cmd_opt_args[i] : "");
+	}
 	fprintf(f, "%s%s\n  %s\n", *cmd->args ? " " : "", cmd->args, cmd->help);
 }
 
@@ -146,10 +162,28 @@ void mmlens_err_nl(const struct mmlens_ctx *ctx, const struct mmlens_nl_err *err
 		mmlens_err(ctx, "%s", what);
 }
 
+int mmlens_output_open(const struct mmlens_ctx *ctx, struct mmlens_stream *out)
+{
+	int fd = STDOUT_FILENO;
+
+	/* Close-on-exec: mmlens run's command keeps standard output only. */
+	if (ctx->output)
+		fd = open(ctx->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		mmlens_err(ctx, "cannot open %s: %s", ctx->output, strerror(errno));
+		return MMLENS_EXIT_FAIL;
+	}
+	mmlens_stream_init(out, fd);
+	return 0;
+}
+
 int mmlens_output_close(const struct mmlens_ctx *ctx, struct mmlens_stream *out, int ret)
 {
 	int error = -mmlens_stream_flush(out);
 
+	/* close() is where some file systems (NFS) report a failed write. */
+	if (ctx->output && close(out->fd) && !error)
+		error = errno;
 	if (!error)
 		return ret;
 	mmlens_err(ctx, "cannot write output: %s", strerror(error));
@@ -308,23 +342,33 @@ int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 	};
-	char prefix[64], *argv0 = argv[0];
+	char prefix[64], shortopts[8 + 2 * N_OPT_SHORT], *argv0 = argv[0], *p;
 	int c, nargs, ret = -1, n = 2;
 	size_t i;
 
+	/* "+": options end at the first operand. */
+	p = shortopts;
+	if (ctx->cmd->operands_end_options)
+		*p++ = '+';
+	*p++ = 'h';
 	/* Only this command's own: others are unrecognized, as they should. */
-	for (i = 0; i < N_CMD_OPTS; i++)
-		if (ctx->cmd->opts & (1U << i))
-			options[n++] = cmd_opts[i];
+	for (i = 0; i < N_CMD_OPTS; i++) {
+		if (!(ctx->cmd->opts & (1U << i)))
+			continue;
+		options[n++] = cmd_opts[i];
+		if (i < N_OPT_SHORT && cmd_opt_short[i]) {
+			*p++ = cmd_opt_short[i];
+			*p++ = ':';
+		}
+	}
+	*p = '\0';
 
 	/* getopt prefixes its complaints with argv[0]: make it ours. */
 	snprintf(prefix, sizeof(prefix), "mmlens: %s", ctx->cmd->name);
 	argv[0] = prefix;
 	/* 0, not 1: GNU getopt then also forgets the previous parse. */
 	optind = 0;
-	while (ret < 0 && (c = getopt_long(argc, argv,
-					   ctx->cmd->operands_end_options ? "+h" : "h",
-					   options, NULL)) != -1) {
+	while (ret < 0 && (c = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			ctx->json = true;
@@ -353,6 +397,9 @@ int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 			break;
 		case 'n':
 			ctx->count = optarg;
+			break;
+		case 'o':
+			ctx->output = optarg;
 			break;
 		default:
 			cmd_usage(stderr, ctx->cmd);

@@ -28,6 +28,7 @@ enum {
 	MMLENS_OPT_COW = 1 << 4,	/* watch, run: print only COW faults */
 	MMLENS_OPT_INTERVAL = 1 << 5,	/* stats: --interval S */
 	MMLENS_OPT_COUNT = 1 << 6,	/* stats: --count N */
+	MMLENS_OPT_OUTPUT = 1 << 7,	/* ptes, watch, run, stats: -o FILE */
 };
 
 /* A dump interrupted by changes is tried this often before giving up. */
@@ -54,7 +55,7 @@ struct mmlens_ctx {
 	bool json;
 	unsigned int opts;	/* MMLENS_OPT_* given */
 	/* Arguments of the options that take one, NULL when not given. */
-	const char *interval, *count;
+	const char *interval, *count, *output;
 };
 
 /* libnl policies for the reply attributes, exact sizes. */
@@ -93,10 +94,15 @@ int mmlens_cmd_options(struct mmlens_ctx *ctx, int argc, char **argv,
 		       int min_args, int max_args, int *first);
 
 /*
- * Writes what is left of out, the stream a command prints its lines to.
- * Returns ret, or MMLENS_EXIT_FAIL after "cannot write output: ..." on
- * stderr when any write failed: the one place that tells of a failed output
- * of a stream.
+ * The stream a command prints its lines to: the file of -o FILE (created or
+ * truncated), else standard output.  Returns 0, or MMLENS_EXIT_FAIL after
+ * explaining on stderr.
+ */
+int mmlens_output_open(const struct mmlens_ctx *ctx, struct mmlens_stream *out);
+/*
+ * Writes what is left of out and closes its file.  Returns ret, or
+ * MMLENS_EXIT_FAIL after "cannot write output: ..." on stderr when any
+ * write failed: the one place that tells of a failed output of a stream.
  */
 int mmlens_output_close(const struct mmlens_ctx *ctx, struct mmlens_stream *out, int ret);
 

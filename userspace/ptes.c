@@ -1007,7 +1007,10 @@ int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv)
 	ret = parse_range(ctx, pid, first + 1 < argc ? argv[first + 1] : NULL, &r);
 	if (ret)
 		return ret;
-	mmlens_stream_init(&out, STDOUT_FILENO);
+	if (mmlens_output_open(ctx, &out)) {
+		mmlens_range_free(&r);
+		return MMLENS_EXIT_FAIL;
+	}
 
 	ret = mmlens_connect_or_proc(ctx, &nl, "/proc/PID/pagemap");
 	if (ret == MMLENS_EXIT_FAIL)

@@ -61,7 +61,9 @@ int mmlens_cmd_run(struct mmlens_ctx *ctx, int argc, char **argv)
 	ret = mmlens_cmd_options(ctx, argc, argv, 1, argc, &first);
 	if (ret >= 0)
 		return ret;
-	mmlens_stream_init(&out, STDOUT_FILENO);
+	/* Before the command starts: it must not run when mmlens cannot print. */
+	if (mmlens_output_open(ctx, &out))
+		return MMLENS_EXIT_FAIL;
 
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		mmlens_err(ctx, "cannot create a pipe: %s", strerror(errno));

@@ -616,7 +616,8 @@ int mmlens_cmd_stats(struct mmlens_ctx *ctx, int argc, char **argv)
 		mmlens_err(ctx, "--interval and --count need a PID");
 		return MMLENS_EXIT_USAGE;
 	}
-	mmlens_stream_init(&out, STDOUT_FILENO);
+	if (mmlens_output_open(ctx, &out))
+		return MMLENS_EXIT_FAIL;
 	if (pid) {
 		ret = mmlens_watch_tgid(pid, &tgid);
 		if (ret) {

@@ -781,7 +781,8 @@ int mmlens_cmd_watch(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
-	mmlens_stream_init(&out, STDOUT_FILENO);
+	if (mmlens_output_open(ctx, &out))
+		return MMLENS_EXIT_FAIL;
 
 	ret = mmlens_watch_tgid(pid, &tgid);
 	if (ret) {

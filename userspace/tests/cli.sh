@@ -120,10 +120,10 @@ check "watch without PID" 2 '^mmlens: watch: missing argument$' "" -- watch
 check "watch bad PID" 2 "^mmlens: watch: invalid PID 'x'$" "" -- watch x
 check "watch two PIDs" 2 "^mmlens: watch: unexpected argument '2'$" "" -- watch 1 2
 check "watch --interval" 2 "^mmlens: watch: unrecognized option '--interval'$" "" -- watch --interval 1 1
-check "watch --help" 0 "" '^usage: mmlens watch \[--json\] \[--follow\] \[--cow\] PID$' -- watch --help
+check "watch --help" 0 "" '^usage: mmlens watch \[--json\] \[--follow\] \[--cow\] \[-o\|--output FILE\] PID$' -- watch --help
 check "run without command" 2 '^mmlens: run: missing argument$' "" -- run
 check "run --runs" 2 "^mmlens: run: unrecognized option '--runs'$" "" -- run --runs true
-check "run --help" 0 "" '^usage: mmlens run \[--json\] \[--follow\] \[--cow\] \[--\] CMD \[ARG\.\.\.\]$' \
+check "run --help" 0 "" '^usage: mmlens run \[--json\] \[--follow\] \[--cow\] \[-o\|--output FILE\] \[--\] CMD \[ARG\.\.\.\]$' \
 	-- run --help
 check "stats bad interval" 2 "^mmlens: stats: invalid interval '0' " "" -- stats --interval 0 1
 check "stats bad interval text" 2 "^mmlens: stats: invalid interval '1s' " "" -- stats --interval 1s 1
@@ -134,7 +134,7 @@ check "stats --count without PID" 2 '^mmlens: stats: --interval and --count need
 	-- stats --count 3
 check "stats bad PID" 2 "^mmlens: stats: invalid PID 'self'$" "" -- stats self
 check "stats --follow" 2 "^mmlens: stats: unrecognized option '--follow'$" "" -- stats --follow 1
-check "stats --help" 0 "" '^usage: mmlens stats \[--json\] \[--interval S\] \[--count N\] \[PID\]$' \
+check "stats --help" 0 "" '^usage: mmlens stats \[--json\] \[--interval S\] \[--count N\] \[-o\|--output FILE\] \[PID\]$' \
 	-- stats --help
 export MMLENS_RCVBUF=junk
 check "watch bad MMLENS_RCVBUF" 2 "^mmlens: watch: MMLENS_RCVBUF='junk' is not a size in bytes" \
@@ -159,16 +159,38 @@ else
 		echo "ok - cli: run without the module did not run the command"
 	fi
 fi
+# -o FILE is opened before anything else is done: no module needed to fail.
+nowhere=$tmp/no/such/dir/out
+cannot_open() {
+	echo "^mmlens: $1: cannot open $2: $3\$"
+}
+check "ptes -o unwritable" 1 "$(cannot_open ptes "$nowhere" 'No such file or directory')" "" \
+	-- ptes -o "$nowhere" $$ '[stack]'
+check "watch --output unwritable" 1 "$(cannot_open watch "$tmp" 'Is a directory')" "" \
+	-- watch --output "$tmp" $$
+check "stats -o unwritable" 1 "$(cannot_open stats "$nowhere" 'No such file or directory')" "" \
+	-- stats -o "$nowhere"
+check "run -o unwritable" 1 "$(cannot_open run "$nowhere" 'No such file or directory')" "" \
+	-- run -o "$nowhere" -- touch "$tmp/ran-o"
+if [ -e "$tmp/ran-o" ]; then
+	echo "not ok - cli: run -o unwritable ran the command"
+	failed=1
+else
+	echo "ok - cli: run -o unwritable did not run the command"
+fi
+check "-o without its file" 2 "^mmlens: ptes: option requires an argument -- 'o'$" "" -- ptes $$ -o
+check "status -o" 2 "^mmlens: status: invalid option -- 'o'$" "" -- status -o x
 if [ -e /sys/module/mmlens ]; then
 	echo "ok - cli: ptes output to a full disk # SKIP the mmlens module is loaded"
 elif [ -w /dev/full ]; then
 	full='^mmlens: ptes: cannot write output: No space left on device$'
+	check "ptes -o a full disk" 1 "$full" "" -- ptes -o /dev/full $$ '[stack]'
 	stdout=/dev/full
 	check "ptes --json to a full disk" 1 "$full" "" -- ptes --json $$ '[stack]'
 	stdout=$tmp/out
 fi
 check "walk --help" 0 "" '^usage: mmlens walk \[--json\] \[--explain\] PID VA$' -- walk --help
-check "ptes --help" 0 "" '^usage: mmlens ptes \[--json\] \[--runs\] \[--check\] PID \[RANGE\]$' \
+check "ptes --help" 0 "" '^usage: mmlens ptes \[--json\] \[--runs\] \[--check\] \[-o\|--output FILE\] PID \[RANGE\]$' \
 	-- ptes --help
 check "--help lists translate" 0 "" '^  translate +walk the page tables' -- --help
 check "no arguments" 2 "$usage" "" --

@@ -750,7 +750,8 @@ static void test_cmd_lookup(void)
 	CHECK(mmlens_cmd_lookup("walk") &&
 	      mmlens_cmd_lookup("walk")->run == mmlens_cmd_lookup("translate")->run);
 	CHECK(mmlens_cmd_lookup("ptes") &&
-	      mmlens_cmd_lookup("ptes")->opts == (MMLENS_OPT_RUNS | MMLENS_OPT_CHECK));
+	      mmlens_cmd_lookup("ptes")->opts == (MMLENS_OPT_RUNS | MMLENS_OPT_CHECK |
+						  MMLENS_OPT_OUTPUT));
 	CHECK(mmlens_cmd_lookup("info") && mmlens_cmd_lookup("maps") &&
 	      mmlens_cmd_lookup("frame"));
 	CHECK(!mmlens_cmd_lookup("stat"));
