@@ -4,8 +4,8 @@
  *
  * Built to be fast on large ranges: the dump's records are kept as the
  * kernel packed them, pagemap is read with one pread per cluster of records
- * (per chunk of a VMA for --check), and rows are formatted without printf
- * straight into the output's batch.
+ * (per chunk of a VMA for --check), and rows, text or JSON, are formatted
+ * without printf straight into the output's batch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -110,7 +110,7 @@ size_t mmlens_pte_header(char *line, const struct mmlens_ptes_fmt *fmt)
  * Rows are made for speed: 1 GiB of base pages is 262144 of them, and a
  * call costs more than the few stores most fields take (under emulation
  * every call and return is an indirect jump).  So the formatters below are
- * inline and copy fixed sizes, and some write up to 16 or 32 bytes past
+ * inline and copy fixed sizes, and some write up to 16, 32 or 64 bytes past
  * what they print: spaces, which rows are made of before their fields are
  * written, or bytes that the rest of the row (or the next one) overwrites.
  * Rows are written over as many spaces as the columns before the flag
@@ -147,38 +147,46 @@ static char *col(char *p, char *start, size_t width)
 	return (size_t)(p - start) < width ? start + width + 1 : p + 1;
 }
 
+/* Makes the part of a row that follows from its level and kind alone. */
+typedef size_t make_seg_fn(char *text, const struct mmlens_ptes_fmt *fmt,
+			   const struct mmlens_pte *rec);
+
+/*
+ * That part, made by make over spaces, from cache (a whole segment, 64
+ * bytes, written at p).
+ */
+static inline char *cached_seg(char *p, struct mmlens_ptes_seg (*cache)[8][8],
+			       make_seg_fn *make, const struct mmlens_ptes_fmt *fmt,
+			       const struct mmlens_pte *rec)
+{
+	struct mmlens_ptes_seg *seg, made;
+
+	/* Values a newer module may send are made each time. */
+	if (rec->level >= 8 || rec->kind >= 8) {
+		seg = &made;
+		seg->len = 0;
+	} else {
+		seg = &cache[fmt->module][rec->level][rec->kind];
+	}
+	if (!seg->len) {
+		memset(seg->text, ' ', sizeof(seg->text));
+		seg->len = make(seg->text, fmt, rec);
+	}
+	memcpy(p, seg->text, sizeof(seg->text));
+	return p + seg->len;
+}
+
 /* The level, kind and size columns, made with the general formatters. */
 static size_t make_seg(char *text, const struct mmlens_ptes_fmt *fmt,
 		       const struct mmlens_pte *rec)
 {
 	char *p = text, *c;
 
-	memset(text, ' ', 32);
 	c = p; p = col(mmlens_fmt_str(p, fmt->module ? mmlens_level_name(rec->level) : "-"),
 		       c, W_LVL);
 	c = p; p = col(mmlens_fmt_str(p, mmlens_kind_name(rec->kind)), c, W_KIND);
 	c = p; p = col(mmlens_fmt_pgsize(p, 1ULL << mmlens_pte_shift(rec)), c, W_SIZE);
 	return p - text;
-}
-
-/* The level, kind and size columns, from the cache (32 bytes written). */
-static inline char *row_seg(char *p, struct mmlens_ptes_fmt *fmt, const struct mmlens_pte *rec)
-{
-	struct mmlens_ptes_seg *seg;
-	char text[32];
-	size_t len;
-
-	/* Values a newer module may send are made each time. */
-	if (rec->level >= 8 || rec->kind >= 8) {
-		len = make_seg(text, fmt, rec);
-		memcpy(p, text, 32);
-		return p + len;
-	}
-	seg = &fmt->seg[fmt->module][rec->level][rec->kind];
-	if (!seg->len)
-		seg->len = make_seg(seg->text, fmt, rec);
-	memcpy(p, seg->text, 32);
-	return p + seg->len;
 }
 
 /* "psfxdw" letters of a pagemap entry, then its frame or swap entry. */
@@ -256,7 +264,7 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 		c = p; p = col(row_hex(p, rec->va + page_bytes(rec), W_VA), c, W_VA);
 		c = p; p = col(mmlens_fmt_u64(p, rec->nr), c, W_NR);
 	}
-	p = row_seg(p, fmt, rec);
+	p = cached_seg(p, fmt->seg, make_seg, fmt, rec);
 	c = p;
 	p = fmt->module ? row_hex(p, rec->entry, W_ENTRY) : mmlens_fmt_str(p, "-");
 	p = col(p, c, W_ENTRY);
@@ -295,124 +303,174 @@ size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 	return p - line;
 }
 
-static struct json_object *pte_swap_json(const struct mmlens_pte *rec)
-{
-	struct json_object *obj;
-
-	if (!kind_has_swap(rec->kind))
-		return mmlens_json_null();
-	obj = json_object_new_object();
-	if (!obj ||
-	    mmlens_json_add(obj, "type", json_object_new_int64(rec->swap_type)) ||
-	    mmlens_json_add(obj, "offset", json_object_new_int64(rec->swap_offset))) {
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
-}
-
-static struct json_object *pte_pagemap_json(const uint64_t *pm)
-{
-	struct mmlens_pagemap d;
-
-	if (!pm)
-		return mmlens_json_null();
-	mmlens_pagemap_decode(*pm, &d);
-	return mmlens_pagemap_json(&d);
-}
-
 /*
- * The JSON arrays of flag names, cached as the text's names are: rows share
- * them by reference instead of building a string object per name each.
+ * JSON rows are made like the text's, the same values in JSON Lines: JSON
+ * numbers as json-c printed them when it built the rows (int64: the frame
+ * number or swap offset of a malformed record can print negative), the
+ * rest cached.  No string of a row holds more than the names of this
+ * program's tables and hex digits, which JSON takes as they are.
  */
-struct json_names_slot {
-	uint64_t flags;
-	struct json_object *arr;	/* NULL: empty slot */
-};
 
-struct json_names_cache {
-	struct json_names_slot slot[1 << MMLENS_NAMES_SLOT_BITS];
-};
-
-struct pte_json_cache {
-	struct json_names_cache entry, kpf;
-};
-
-/* A new reference to the array of the names of flags; NULL without memory. */
-static struct json_object *json_names(struct json_names_cache *c,
-				      const struct mmlens_bit_name *table,
-				      uint64_t flags)
+/* v as json-c prints an int64. */
+static inline char *row_json_i64(char *p, uint64_t v)
 {
-	struct json_names_slot *s = &c->slot[names_slot(flags)];
-	struct json_object *arr;
+	if ((int64_t)v >= 0)
+		return mmlens_fmt_u64(p, v);
+	*p++ = '-';
+	return mmlens_fmt_u64(p, -v);
+}
 
-	if (!s->arr || s->flags != flags) {
-		arr = mmlens_json_flags(table, flags);
-		if (!arr)
-			return NULL;
-		json_object_put(s->arr);
-		s->arr = arr;
+/* "0x..." and its closing quote, the opening one written already. */
+static inline char *row_json_0x(char *p, uint64_t v)
+{
+	p = row_0x(p, v);
+	*p++ = '"';
+	return p;
+}
+
+static inline char *row_json_bool(char *p, bool b)
+{
+	return b ? mmlens_fmt_str(p, "true") : mmlens_fmt_str(p, "false");
+}
+
+/* The array of the names of flags, through the cache. */
+static char *row_json_names(char *p, struct mmlens_json_names_cache *c,
+			    const struct mmlens_bit_name *table, uint32_t flags)
+{
+	struct mmlens_json_names_slot *s = &c->slot[names_slot(flags)];
+	char names[400], *t;
+	size_t i, n;
+
+	if (!s->valid || s->flags != flags) {
+		/*
+		 * 400 bytes hold the names of all 32 bits, which unit.c's
+		 * pte_json_as_json_c_printed prints.
+		 */
+		n = mmlens_flag_names(names, sizeof(names), table, flags, ',');
+		t = s->text;
+		*t++ = '[';
+		if (n) {
+			*t++ = '"';
+			for (i = 0; i < n; i++) {
+				if (names[i] == ',')
+					t = mmlens_fmt_str(t, "\",\"");
+				else
+					*t++ = names[i];
+			}
+			*t++ = '"';
+		}
+		*t++ = ']';
+		s->len = t - s->text;
 		s->flags = flags;
+		s->valid = true;
 	}
-	return json_object_get(s->arr);
+	/* Whole 32-byte pieces: no call. */
+	_Static_assert(sizeof(s->text) % 32 == 0 && sizeof(s->text) >= 400 + 2 * 32 + 2,
+		       "names in whole pieces");
+	for (i = 0; i < s->len; i += 32)
+		memcpy(p + i, s->text + i, 32);
+	return p + s->len;
 }
 
-static void pte_json_cache_free(struct pte_json_cache *jc)
+/* From the end of the va to the entry's value: level and kind. */
+static size_t make_row_json_seg(char *text, const struct mmlens_ptes_fmt *fmt,
+				const struct mmlens_pte *rec)
 {
-	size_t i;
+	char *p = text;
 
-	for (i = 0; i < sizeof(jc->entry.slot) / sizeof(jc->entry.slot[0]); i++) {
-		json_object_put(jc->entry.slot[i].arr);
-		json_object_put(jc->kpf.slot[i].arr);
+	_Static_assert(sizeof(fmt->json_seg[0][0][0].text) >=
+		       sizeof("\",\"level\":\"none\",\"kind\":\"migration\",\"entry\":"),
+		       "the longest names fit");
+
+	p = mmlens_fmt_str(p, "\",\"level\":");
+	if (fmt->module) {
+		*p++ = '"';
+		p = mmlens_fmt_str(p, mmlens_level_name(rec->level));
+		*p++ = '"';
+	} else {
+		p = mmlens_fmt_str(p, "null");
 	}
+	p = mmlens_fmt_str(p, ",\"kind\":\"");
+	p = mmlens_fmt_str(p, mmlens_kind_name(rec->kind));
+	p = mmlens_fmt_str(p, "\",\"entry\":");
+	return p - text;
 }
 
-static struct json_object *pte_json(const struct mmlens_ptes_fmt *fmt,
-				    struct pte_json_cache *jc,
-				    const struct mmlens_pte *rec, const uint64_t *pm)
+/* The pagemap object of the raw entry, as translate prints it. */
+static char *row_json_pagemap(char *p, uint64_t raw)
+{
+	struct mmlens_pagemap pm;
+
+	mmlens_pagemap_decode(raw, &pm);
+	p = mmlens_fmt_str(p, "{\"raw\":\"");
+	p = row_json_0x(p, pm.raw);
+	p = row_json_bool(mmlens_fmt_str(p, ",\"present\":"), pm.present);
+	p = row_json_bool(mmlens_fmt_str(p, ",\"swapped\":"), pm.swapped);
+	p = row_json_bool(mmlens_fmt_str(p, ",\"file\":"), pm.file);
+	p = row_json_bool(mmlens_fmt_str(p, ",\"exclusive\":"), pm.exclusive);
+	p = row_json_bool(mmlens_fmt_str(p, ",\"soft_dirty\":"), pm.soft_dirty);
+	p = row_json_bool(mmlens_fmt_str(p, ",\"uffd_wp\":"), pm.uffd_wp);
+	p = mmlens_fmt_str(p, ",\"pfn\":");
+	p = pm.present ? mmlens_fmt_u64(p, pm.pfn) : mmlens_fmt_str(p, "null");
+	p = mmlens_fmt_str(p, ",\"swap_type\":");
+	p = pm.swapped ? mmlens_fmt_u64(p, pm.swap_type) : mmlens_fmt_str(p, "null");
+	p = mmlens_fmt_str(p, ",\"swap_offset\":");
+	p = pm.swapped ? mmlens_fmt_u64(p, pm.swap_offset) : mmlens_fmt_str(p, "null");
+	*p++ = '}';
+	return p;
+}
+
+size_t mmlens_pte_json_row(char *line, struct mmlens_ptes_fmt *fmt,
+			   const struct mmlens_pte *rec, const uint64_t *pm)
 {
 	bool frame = rec->flags & MMLENS_F_HAS_FRAME, m = fmt->module;
-	struct json_object *obj = json_object_new_object();
+	char *p = line;
 
-	if (!obj ||
-	    mmlens_json_add(obj, "va", mmlens_json_hex(rec->va)) ||
-	    mmlens_json_add(obj, "level", m ? json_object_new_string(
-				    mmlens_level_name(rec->level)) : mmlens_json_null()) ||
-	    mmlens_json_add(obj, "kind", json_object_new_string(mmlens_kind_name(rec->kind))) ||
-	    mmlens_json_add(obj, "entry", m ? mmlens_json_hex(rec->entry) :
-			    mmlens_json_null()) ||
-	    mmlens_json_add(obj, "pfn", kind_has_pfn(rec->kind) ?
-			    json_object_new_int64(rec->pfn) : mmlens_json_null()) ||
-	    mmlens_json_add(obj, "page_size", json_object_new_int64(1LL << mmlens_pte_shift(rec))) ||
-	    mmlens_json_add(obj, "flags", json_names(&jc->entry, mmlens_entry_flag_names,
-						     rec->flags)) ||
-	    mmlens_json_add(obj, "swap", pte_swap_json(rec)) ||
-	    mmlens_json_add(obj, "mapcount", frame ? json_object_new_int64(rec->mapcount) :
-			    mmlens_json_null()) ||
-	    mmlens_json_add(obj, "refcount", frame && m ?
-			    json_object_new_int64(rec->refcount) : mmlens_json_null()) ||
-	    mmlens_json_add(obj, "page_flags", frame ?
-			    json_names(&jc->kpf, mmlens_kpf_names, rec->frame_flags) :
-			    mmlens_json_null()) ||
-	    mmlens_json_add(obj, "pkey", m && rec->kind == MMLENS_KIND_PRESENT ?
-			    json_object_new_int64(rec->pkey) : mmlens_json_null()) ||
-	    mmlens_json_add(obj, "pagemap", pte_pagemap_json(pm)) ||
-	    (fmt->runs && mmlens_json_add(obj, "nr", json_object_new_int64(rec->nr)))) {
-		json_object_put(obj);
-		return NULL;
+	p = mmlens_fmt_str(p, "{\"va\":\"");
+	p = row_0x(p, rec->va);
+	p = cached_seg(p, fmt->json_seg, make_row_json_seg, fmt, rec);
+	if (m) {
+		*p++ = '"';
+		p = row_json_0x(p, rec->entry);
+	} else {
+		p = mmlens_fmt_str(p, "null");
 	}
-	return obj;
-}
-
-struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
-				    const struct mmlens_pte *rec,
-				    const uint64_t *pm)
-{
-	struct pte_json_cache jc = { .entry.slot[0].arr = NULL };
-	struct json_object *obj = pte_json(fmt, &jc, rec, pm);
-
-	pte_json_cache_free(&jc);
-	return obj;
+	p = mmlens_fmt_str(p, ",\"pfn\":");
+	p = kind_has_pfn(rec->kind) ? row_json_i64(p, rec->pfn) : mmlens_fmt_str(p, "null");
+	p = mmlens_fmt_str(p, ",\"page_size\":");
+	p = mmlens_fmt_u64(p, 1ULL << mmlens_pte_shift(rec));
+	p = mmlens_fmt_str(p, ",\"flags\":");
+	p = row_json_names(p, &fmt->json_flags, mmlens_entry_flag_names, rec->flags);
+	p = mmlens_fmt_str(p, ",\"swap\":");
+	if (kind_has_swap(rec->kind)) {
+		p = mmlens_fmt_str(p, "{\"type\":");
+		p = mmlens_fmt_u64(p, rec->swap_type);
+		p = mmlens_fmt_str(p, ",\"offset\":");
+		p = row_json_i64(p, rec->swap_offset);
+		*p++ = '}';
+	} else {
+		p = mmlens_fmt_str(p, "null");
+	}
+	p = mmlens_fmt_str(p, ",\"mapcount\":");
+	p = frame ? mmlens_fmt_u64(p, rec->mapcount) : mmlens_fmt_str(p, "null");
+	p = mmlens_fmt_str(p, ",\"refcount\":");
+	p = frame && m ? mmlens_fmt_u64(p, rec->refcount) : mmlens_fmt_str(p, "null");
+	p = mmlens_fmt_str(p, ",\"page_flags\":");
+	p = frame ? row_json_names(p, &fmt->json_page_flags, mmlens_kpf_names, rec->frame_flags) :
+		    mmlens_fmt_str(p, "null");
+	p = mmlens_fmt_str(p, ",\"pkey\":");
+	p = m && rec->kind == MMLENS_KIND_PRESENT ? mmlens_fmt_u64(p, rec->pkey) :
+						   mmlens_fmt_str(p, "null");
+	p = mmlens_fmt_str(p, ",\"pagemap\":");
+	p = pm ? row_json_pagemap(p, *pm) : mmlens_fmt_str(p, "null");
+	if (fmt->runs) {
+		p = mmlens_fmt_str(p, ",\"nr\":");
+		p = mmlens_fmt_u64(p, rec->nr);
+	}
+	*p++ = '}';
+	*p++ = '\n';
+	/* At most about 1600 bytes, with what is copied past: MMLENS_ROW_MAX has room. */
+	return p - line;
 }
 
 /* A window of pagemap words, refilled as the records move past it. */
@@ -459,13 +517,9 @@ int mmlens_ptes_print(struct mmlens_stream *out, struct mmlens_ptes_fmt *fmt,
 		      int pagemap_fd)
 {
 	struct pm_window w = { .fd = pagemap_fd };
-	struct pte_json_cache jc = { .entry.slot[0].arr = NULL };
-	struct json_object *obj;
 	const uint64_t *pm;
 	char *row;
-	const char *s;
 	size_t i;
-	int ret = 0;
 
 	if (pagemap_fd >= 0) {
 		w.words = malloc(PM_CHUNK * sizeof(*w.words));
@@ -476,28 +530,13 @@ int mmlens_ptes_print(struct mmlens_stream *out, struct mmlens_ptes_fmt *fmt,
 		mmlens_stream_commit(out, mmlens_pte_header(mmlens_stream_room(out), fmt));
 	for (i = 0; i < n && !out->error; i++) {
 		pm = pm_window_get(&w, recs, i, n);
-		if (!json) {
-			/* Straight into the output's batch. */
-			row = mmlens_stream_room(out);
-			mmlens_stream_commit(out, mmlens_pte_row(row, fmt, &recs[i], pm));
-			continue;
-		}
-		obj = pte_json(fmt, &jc, &recs[i], pm);
-		s = obj ? json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
-		if (!s) {
-			json_object_put(obj);
-			ret = -ENOMEM;
-			break;
-		}
-		mmlens_stream_lines(out, s, strlen(s));
-		json_object_put(obj);
+		/* Straight into the output's batch. */
+		row = mmlens_stream_room(out);
+		mmlens_stream_commit(out, json ? mmlens_pte_json_row(row, fmt, &recs[i], pm) :
+					   mmlens_pte_row(row, fmt, &recs[i], pm));
 	}
 	free(w.words);
-	pte_json_cache_free(&jc);
-	if (!ret)
-		ret = mmlens_stream_flush(out);
-	return ret;
+	return mmlens_stream_flush(out);
 }
 
 /* Tells of the page at va if it still differs when looked at again. */

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <json.h>
 #include <netlink/msg.h>
 
 #include <linux/mmlens.h>
@@ -53,10 +52,25 @@ struct mmlens_names_cache {
 	struct mmlens_names_slot slot[1 << MMLENS_NAMES_SLOT_BITS];
 };
 
-/* The level, kind and size columns of a row, made once per level and kind. */
+/*
+ * What of a row follows from its level and kind alone, made once per level
+ * and kind: the level, kind and size columns, or the level and kind keys.
+ */
 struct mmlens_ptes_seg {
 	unsigned char len;	/* 0: not made yet */
-	char text[32];
+	char text[64];
+};
+
+/* JSON rows: the array of the names of one flags word, by a hash of it. */
+struct mmlens_json_names_slot {
+	bool valid;
+	uint32_t flags;
+	size_t len;
+	char text[512];		/* whole 32-byte pieces */
+};
+
+struct mmlens_json_names_cache {
+	struct mmlens_json_names_slot slot[1 << MMLENS_NAMES_SLOT_BITS];
 };
 
 /* How rows are printed. */
@@ -65,6 +79,8 @@ struct mmlens_ptes_fmt {
 	bool runs;		/* records may hold several entries */
 	struct mmlens_names_cache names;
 	struct mmlens_ptes_seg seg[2][8][8];	/* [module][level][kind] */
+	struct mmlens_json_names_cache json_flags, json_page_flags;
+	struct mmlens_ptes_seg json_seg[2][8][8];
 };
 
 /* The header line of the table, into line; returns its length. */
@@ -77,10 +93,12 @@ size_t mmlens_pte_header(char *line, const struct mmlens_ptes_fmt *fmt);
 size_t mmlens_pte_row(char *line, struct mmlens_ptes_fmt *fmt,
 		      const struct mmlens_pte *rec, const uint64_t *pm);
 
-/* One JSON Lines object; NULL when out of memory. */
-struct json_object *mmlens_pte_json(const struct mmlens_ptes_fmt *fmt,
-				    const struct mmlens_pte *rec,
-				    const uint64_t *pm);
+/*
+ * The same as one line of JSON Lines, with the keys and values mmlens(1)
+ * lists, in its order.
+ */
+size_t mmlens_pte_json_row(char *line, struct mmlens_ptes_fmt *fmt,
+			   const struct mmlens_pte *rec, const uint64_t *pm);
 
 /*
  * Prints the rows (or JSON Lines) of recs to out, reading their pagemap

@@ -311,6 +311,7 @@ int main(int argc, char **argv)
 	printf("\nratios (measured above):\n");
 	verdict("raw dump / pagemap pread", t_dump / t_pm, "<= 1.5", t_dump <= 1.5 * t_pm);
 	verdict("pagemap+kpageflags / mmlens ptes (text)", t_pmkpf / t_text, ">= 5", t_pmkpf >= 5 * t_text);
+	verdict("mmlens ptes --json / mmlens ptes (text)", t_json / t_text, "<= 2", t_json <= 2 * t_text);
 	verdict("runs dump / PAGEMAP_SCAN", t_runs / t_scan, "< 1", t_runs < t_scan);
 	verdict("sparse whole space / populated part alone", t_whole / t_parts, "<= 2", t_whole <= 2 * t_parts);
 
