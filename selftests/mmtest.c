@@ -13,8 +13,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <json.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 
@@ -960,6 +962,81 @@ int mmt_system(const char *fmt, ...)
 	return WEXITSTATUS(ret);
 }
 
+char *mmt_next_line(char **text)
+{
+	char *line = *text, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*text = nl + 1;
+	} else {
+		*text = NULL;
+	}
+	return line;
+}
+
+struct json_object *mmt_json_line(const char *line)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *obj;
+
+	if (!tok)
+		return NULL;
+	obj = json_tokener_parse_ex(tok, line, strlen(line));
+	if (obj && (json_tokener_get_error(tok) != json_tokener_success ||
+		    (size_t)json_tokener_get_parse_end(tok) != strlen(line) ||
+		    !json_object_is_type(obj, json_type_object))) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+int mmt_capture(char **out, size_t *len, const char *fmt, ...)
+{
+	size_t cap = 1 << 16, n;
+	char cmd[2048], *buf, *more;
+	va_list ap;
+	FILE *p;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	*out = NULL;
+	*len = 0;
+	buf = malloc(cap);
+	if (!buf)
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	p = popen(cmd, "r");
+	if (!p) {
+		free(buf);
+		return -1;
+	}
+	while ((n = fread(buf + *len, 1, cap - 1 - *len, p)) > 0) {
+		*len += n;
+		if (*len + 1 < cap)
+			continue;
+		more = realloc(buf, 2 * cap);
+		if (!more)
+			break;
+		buf = more;
+		cap *= 2;
+	}
+	buf[*len] = '\0';
+	*out = buf;
+	ret = pclose(p);
+	if (ret == -1 || !WIFEXITED(ret))
+		return -1;
+	return WEXITSTATUS(ret);
+}
+
 int mmt_module_path(char *path, size_t size)
 {
 	char cmdline[4096], *p, *end;
@@ -973,6 +1050,88 @@ int mmt_module_path(char *path, size_t size)
 	end = p + strcspn(p, " \n");
 	snprintf(path, size, "%.*s", (int)(end - p), p);
 	return 0;
+}
+
+/* The still process: sets itself up, says where, waits. */
+static void still_child(int ready, int done)
+{
+	char *p, *thp = NULL;
+	uint64_t where[2];
+	volatile char sink;
+	int i;
+
+	p = mmap(NULL, MMT_STILL_PAGES * MMT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || madvise(p, MMT_STILL_PAGES * MMT_PAGE_SIZE, MADV_NOHUGEPAGE))
+		_exit(1);
+	/* 0-31 written, 32-47 read, 48-63 PROT_NONE, 64-79 read-only, the rest holes. */
+	for (i = 0; i < 80; i++) {
+		if (i < 32 || i >= 48)
+			p[i * MMT_PAGE_SIZE] = i;
+		else
+			sink = p[i * MMT_PAGE_SIZE];
+	}
+	(void)sink;
+	if (mprotect(p + 48 * MMT_PAGE_SIZE, 16 * MMT_PAGE_SIZE, PROT_NONE) ||
+	    mprotect(p + 64 * MMT_PAGE_SIZE, 16 * MMT_PAGE_SIZE, PROT_READ))
+		_exit(1);
+	/* Some written pages out to swap, if there is any. */
+	madvise(p + 24 * MMT_PAGE_SIZE, 8 * MMT_PAGE_SIZE, 21 /* MADV_PAGEOUT */);
+	if (mmt_thp_available()) {
+		thp = mmt_map_thp();
+		if (thp == MAP_FAILED)
+			_exit(1);
+		memset(thp, 1, MMT_PMD_SIZE);
+	}
+	where[0] = (uint64_t)p;
+	where[1] = (uint64_t)thp;
+	if (write(ready, where, sizeof(where)) != sizeof(where))
+		_exit(1);
+	/* Until the parent closes its end. */
+	while (read(done, where, 1) > 0)
+		;
+	_exit(0);
+}
+
+int mmt_still_start(struct mmt_still *t)
+{
+	int ready[2], done[2];
+	uint64_t where[2];
+
+	if (pipe(ready))
+		return -errno;
+	if (pipe(done)) {
+		close(ready[0]);
+		close(ready[1]);
+		return -errno;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	t->pid = fork();
+	if (!t->pid) {
+		close(ready[0]);
+		close(done[1]);
+		still_child(ready[1], done[0]);
+	}
+	close(ready[1]);
+	close(done[0]);
+	t->done = done[1];
+	if (t->pid < 0 || read(ready[0], where, sizeof(where)) != sizeof(where)) {
+		close(ready[0]);
+		mmt_still_stop(t);
+		return -ECHILD;
+	}
+	close(ready[0]);
+	t->start = where[0];
+	t->thp = where[1];
+	return 0;
+}
+
+void mmt_still_stop(struct mmt_still *t)
+{
+	close(t->done);
+	if (t->pid > 0)
+		waitpid(t->pid, NULL, 0);
 }
 
 int mmt_pin_cpu(void)

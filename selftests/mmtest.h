@@ -28,6 +28,8 @@
 
 #include "nl.h"
 
+struct json_object;
+
 #define MMT_PAGE_SIZE 4096UL
 #define MMT_PMD_SIZE (2UL << 20)
 #define MMT_PUD_SIZE (1UL << 30)
@@ -221,8 +223,23 @@ void *mmt_map_thp(void);
  * when it is there and executable, with its path in cli either way.
  */
 int mmt_find_cli(char *cli, size_t size);
+/* The next line of *text (its newline replaced by a NUL), or NULL at the end. */
+char *mmt_next_line(char **text);
+/*
+ * The JSON object a whole line holds (json-c parses all of it), or NULL if
+ * the line is anything else; the caller puts it.
+ */
+struct json_object *mmt_json_line(const char *line);
+
 /* Runs cmd through sh; returns its exit status (or -1). */
 int mmt_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Runs cmd through sh with its standard output caught in *out (malloc'd,
+ * NUL-terminated, *len bytes; the caller frees it).  Returns its exit status,
+ * or -1 when it did not run or exit.
+ */
+int mmt_capture(char **out, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* The mmlens.ko the VM loaded (kernel command line mmlens_kmod=); 0 or -1. */
 int mmt_module_path(char *path, size_t size);
 /* Pins the caller to one CPU (the first it may run on); 0 or -errno. */
@@ -270,6 +287,22 @@ uint64_t mmt_kpf_diff(uint64_t before, uint64_t module, uint64_t after);
  */
 uint64_t mmt_kpf_compared(void);
 bool mmt_kpf_ksm_unreliable(void);
+
+/*
+ * A child process that holds memory of the kinds a ptes row shows, then
+ * touches nothing until mmt_still_stop(): MMT_STILL_PAGES 4 KiB pages from
+ * start, written, only read (the zero page), PROT_NONE, read-only, out to
+ * swap if there is any, and holes; and at thp a PMD's worth written after
+ * MADV_HUGEPAGE (0 when the kernel has no THP).
+ */
+#define MMT_STILL_PAGES 96
+struct mmt_still {
+	pid_t pid;
+	int done;		/* closing it lets the process exit */
+	uint64_t start, thp;
+};
+int mmt_still_start(struct mmt_still *t);
+void mmt_still_stop(struct mmt_still *t);
 
 /* "0x... (LRU|ANON|...)" for logs. */
 const char *mmt_kpf_str(uint64_t flags, char *buf, size_t size);
