@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1286,4 +1287,26 @@ static const char *const flag_names[64] = {
 const char *mmt_flags_str(uint64_t flags, char *buf, size_t size)
 {
 	return bits_str(flag_names, flags, buf, size);
+}
+
+int mmt_flag_bit(const char *name, bool page_flags)
+{
+	const char *const *names = page_flags ? kpf_names : flag_names;
+	char *end;
+	long bit;
+	int b;
+
+	if (!strncmp(name, "bit", 3) && isdigit((unsigned char)name[3])) {
+		bit = strtol(name + 3, &end, 10);
+		return *end || bit > 63 ? -1 : bit;
+	}
+	/* The logs' short names for these two. */
+	if (page_flags && !strcmp(name, "compound_head"))
+		return KPF_COMPOUND_HEAD;
+	if (page_flags && !strcmp(name, "compound_tail"))
+		return KPF_COMPOUND_TAIL;
+	for (b = 0; b < 64; b++)
+		if (names[b] && !strcasecmp(names[b], name))
+			return b;
+	return -1;
 }

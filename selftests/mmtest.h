@@ -289,6 +289,14 @@ uint64_t mmt_kpf_compared(void);
 bool mmt_kpf_ksm_unreliable(void);
 
 /*
+ * The bit a flag name as mmlens prints it stands for: an entry flag
+ * (MMLENS_F_* in lowercase) or, with page_flags, a page flag (KPF_* in
+ * lowercase, compound_head and compound_tail); "bitN" is bit N.  -1 for a
+ * name neither table has.
+ */
+int mmt_flag_bit(const char *name, bool page_flags);
+
+/*
  * A child process that holds memory of the kinds a ptes row shows, then
  * touches nothing until mmt_still_stop(): MMT_STILL_PAGES 4 KiB pages from
  * start, written, only read (the zero page), PROT_NONE, read-only, out to
