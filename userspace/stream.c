@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Whole lines to a file descriptor, in batches of at most PIPE_BUF bytes.
+ * Whole lines to a file descriptor, in batches of at most PIPE_BUF bytes to
+ * a pipe or a socket.
  */
 #include <errno.h>
 #include <poll.h>
@@ -8,12 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "stream.h"
 
 void mmlens_stream_init(struct mmlens_stream *s, int fd)
 {
+	struct stat st;
+
+	/* What cannot be told is taken for a pipe. */
+	s->batch = fstat(fd, &st) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ?
+		   PIPE_BUF : MMLENS_STREAM_BATCH_MAX;
 	s->fd = fd;
 	s->error = 0;
 	s->len = 0;
@@ -74,13 +81,13 @@ static void put_line(struct mmlens_stream *s, const char *line, size_t len)
 		{ .iov_base = "\n", .iov_len = 1 },
 	};
 
-	if (len + 1 > MMLENS_STREAM_BATCH) {
+	if (len + 1 > s->batch) {
 		/* What comes before it first: lines go out in order. */
 		mmlens_stream_flush(s);
 		write_all(s, iov, 2);
 		return;
 	}
-	if (s->len + len + 1 > MMLENS_STREAM_BATCH)
+	if (s->len + len + 1 > s->batch)
 		mmlens_stream_flush(s);
 	memcpy(s->buf + s->len, line, len);
 	s->buf[s->len + len] = '\n';

@@ -7,10 +7,13 @@
  * shares its standard output.  A line that reaches the descriptor in two
  * write(2)s can get the other writer's output in its middle, and stdio
  * flushes its buffer in blocks that end anywhere.  Here every write(2) holds
- * whole lines only, at most PIPE_BUF bytes of them (POSIX makes a write of
- * at most PIPE_BUF bytes to a pipe atomic; a write to a file moves the
- * offset it shares with the other writer atomically); a line longer than
- * that goes in one write(2) of its own.
+ * whole lines only: to a pipe or a socket at most PIPE_BUF bytes of them
+ * (POSIX makes a write of at most PIPE_BUF bytes to a pipe atomic; a longer
+ * one may be split, and another writer's data land between the pieces), a
+ * line longer than that in one write(2) of its own.  To a file or a device,
+ * where Linux lets no other write into the middle of one (a regular file's
+ * inode lock and shared offset, a terminal's write lock), batches of
+ * MMLENS_STREAM_BATCH_MAX: 4 KiB writes cost ptes a system call per 18 rows.
  */
 #ifndef MMLENS_STREAM_H
 #define MMLENS_STREAM_H
@@ -20,20 +23,21 @@
 
 #include "fmt.h"
 
-/* Bytes of lines one write(2) takes at most. */
-#define MMLENS_STREAM_BATCH PIPE_BUF
+/* Bytes of lines one write(2) to a file or a device takes at most. */
+#define MMLENS_STREAM_BATCH_MAX (64 * 1024)
 
 struct mmlens_stream {
 	int fd;
 	int error;		/* errno of the first failed write, or 0 */
+	size_t batch;		/* bytes of lines one write(2) takes at most */
 	size_t len;		/* bytes of whole lines waiting, at most a batch */
 	/* A batch, and room for a row made after it (mmlens_stream_room()). */
-	char buf[MMLENS_STREAM_BATCH + MMLENS_ROW_MAX];
+	char buf[MMLENS_STREAM_BATCH_MAX + MMLENS_ROW_MAX];
 };
 
-_Static_assert(MMLENS_ROW_MAX <= MMLENS_STREAM_BATCH,
-	       "a row made in place fits in a batch of its own");
+_Static_assert(MMLENS_ROW_MAX <= PIPE_BUF, "a row made in place fits in a batch of its own");
 
+/* A stream to fd, whose batches suit what fd is (see above). */
 void mmlens_stream_init(struct mmlens_stream *s, int fd);
 
 /*
@@ -67,7 +71,7 @@ void mmlens_stream_carry(struct mmlens_stream *s, size_t len);
 
 static inline void mmlens_stream_commit(struct mmlens_stream *s, size_t len)
 {
-	if (s->len + len > MMLENS_STREAM_BATCH)
+	if (s->len + len > s->batch)
 		mmlens_stream_carry(s, len);
 	else
 		s->len += len;

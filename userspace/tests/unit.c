@@ -890,11 +890,11 @@ enum { STREAM_LINES = 700 };
 static size_t stream_line_len(int i)
 {
 	if (i % 97 == 50)
-		return 2 * MMLENS_STREAM_BATCH + i;	/* longer than PIPE_BUF */
+		return 2 * PIPE_BUF + i;	/* longer than PIPE_BUF */
 	if (i == 300)
-		return MMLENS_STREAM_BATCH;	/* with its newline, one byte too long */
+		return PIPE_BUF;	/* with its newline, one byte too long */
 	if (i == 301)
-		return MMLENS_STREAM_BATCH - 1;	/* with its newline, a batch */
+		return PIPE_BUF - 1;	/* with its newline, a batch */
 	return (size_t)i * 7919 % 300;
 }
 
@@ -919,7 +919,7 @@ static size_t stream_expected(char *buf)
  */
 static int stream_write_all(struct mmlens_stream *s)
 {
-	static char line[3 * MMLENS_STREAM_BATCH + STREAM_LINES];
+	static char line[3 * PIPE_BUF + STREAM_LINES];
 	size_t n, m;
 	char *row;
 	int i;
@@ -954,8 +954,8 @@ static int stream_write_all(struct mmlens_stream *s)
  */
 static void test_stream_batches(void)
 {
-	static char want[STREAM_LINES * (3 * MMLENS_STREAM_BATCH)], got[sizeof(want)];
-	static char msg[4 * MMLENS_STREAM_BATCH];
+	static char want[STREAM_LINES * (3 * PIPE_BUF)], got[sizeof(want)];
+	static char msg[4 * PIPE_BUF];
 	static struct mmlens_stream s;
 	size_t want_len = stream_expected(want), got_len = 0, prev = 0, first;
 	int sv[2], status, writes = 0, batches = 0;
@@ -977,11 +977,11 @@ static void test_stream_batches(void)
 		nl = memchr(msg, '\n', m);
 		first = nl - msg + 1;
 		/* Longer than a batch: one line alone. */
-		CHECK((size_t)m <= MMLENS_STREAM_BATCH || first == (size_t)m);
+		CHECK((size_t)m <= PIPE_BUF || first == (size_t)m);
 		/* The batch before could not take this write's first line. */
-		if ((size_t)m <= MMLENS_STREAM_BATCH) {
+		if ((size_t)m <= PIPE_BUF) {
 			batches++;
-			CHECK(!prev || prev + first > MMLENS_STREAM_BATCH);
+			CHECK(!prev || prev + first > PIPE_BUF);
 		}
 		CHECK(got_len + m <= sizeof(got));
 		if (got_len + m > sizeof(got))
@@ -995,7 +995,7 @@ static void test_stream_batches(void)
 	CHECK(got_len == want_len && !memcmp(got, want, want_len));
 	/* The lines longer than PIPE_BUF, and batches of the rest. */
 	CHECK(writes - batches == 8);
-	CHECK(batches >= (int)(want_len - 8 * 2 * MMLENS_STREAM_BATCH) / MMLENS_STREAM_BATCH);
+	CHECK(batches >= (int)(want_len - 8 * 2 * PIPE_BUF) / PIPE_BUF);
 }
 
 static volatile sig_atomic_t stream_signals;
@@ -1014,7 +1014,7 @@ static void count_signal(int sig)
  */
 static void stream_through_pipe(bool nonblocking)
 {
-	static char want[STREAM_LINES * (3 * MMLENS_STREAM_BATCH)], got[sizeof(want)];
+	static char want[STREAM_LINES * (3 * PIPE_BUF)], got[sizeof(want)];
 	static struct mmlens_stream s;
 	struct sigaction sa = { .sa_handler = count_signal };	/* no SA_RESTART */
 	struct itimerval every = { { 0, 200 }, { 0, 200 } };
@@ -1056,6 +1056,47 @@ static void test_stream_partial_writes(void)
 {
 	stream_through_pipe(true);
 	stream_through_pipe(false);
+}
+
+/*
+ * Batches of PIPE_BUF bytes to pipes and sockets (and what fstat() cannot
+ * tell), larger ones to files and devices, which take the lines all the same.
+ */
+static void test_stream_batch_sizes(void)
+{
+	static char want[STREAM_LINES * (3 * PIPE_BUF)];
+	static struct mmlens_stream s;
+	size_t want_len = stream_expected(want);
+	int fds[2], sv[2], fd;
+	char *got;
+	FILE *f;
+
+	CHECK(pipe(fds) == 0);
+	mmlens_stream_init(&s, fds[1]);
+	CHECK(s.batch == PIPE_BUF);
+	close(fds[0]);
+	close(fds[1]);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	mmlens_stream_init(&s, sv[0]);
+	CHECK(s.batch == PIPE_BUF);
+	close(sv[0]);
+	close(sv[1]);
+	mmlens_stream_init(&s, -1);
+	CHECK(s.batch == PIPE_BUF);
+	fd = open("/dev/null", O_WRONLY);
+	mmlens_stream_init(&s, fd);
+	CHECK(s.batch == MMLENS_STREAM_BATCH_MAX);
+	close(fd);
+
+	f = stream_file(&s);
+	if (!f)
+		return;
+	CHECK(s.batch == MMLENS_STREAM_BATCH_MAX);
+	CHECK(stream_write_all(&s) == 0);
+	got = stream_take(&s, f);
+	CHECK(got && strlen(got) == want_len && !memcmp(got, want, want_len));
+	free(got);
+	fclose(f);
 }
 
 /* A failed write is kept, and nothing more is written. */
@@ -3682,6 +3723,7 @@ static const struct {
 	{ "fmt", test_fmt },
 	{ "stream_batches", test_stream_batches },
 	{ "stream_partial_writes", test_stream_partial_writes },
+	{ "stream_batch_sizes", test_stream_batch_sizes },
 	{ "stream_errors", test_stream_errors },
 	{ "stream_printf", test_stream_printf },
 	{ "flag_names", test_flag_names },
