@@ -16,6 +16,8 @@ enum {
 	MMLENS_EXIT_OK = 0,
 	MMLENS_EXIT_FAIL = 1,
 	MMLENS_EXIT_USAGE = 2,
+	/* ptes --check ran to the end and found pages pagemap disagrees on. */
+	MMLENS_EXIT_MISMATCH = 3,
 };
 
 /* Options only some subcommands take (struct mmlens_command.opts). */

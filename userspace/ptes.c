@@ -961,7 +961,7 @@ static int ptes_check(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 		return MMLENS_EXIT_FAIL;
 	if (c.mismatches) {
 		mmlens_err(ctx, "%" PRIu64 " mismatches", c.mismatches);
-		return MMLENS_EXIT_FAIL;
+		return MMLENS_EXIT_MISMATCH;
 	}
 	return MMLENS_EXIT_OK;
 }
