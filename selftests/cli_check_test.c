@@ -5,7 +5,9 @@
  * every process of the VM with a user address space, and for a process made
  * to hold every kind of page this tree can produce (anon, zero page, file
  * private and shared, THP, PROT_NONE, swapped if swap is on).  Where pagemap
- * does disagree, it must name every page that differs and exit with 3.
+ * does disagree, it must name every page that differs and exit with 3.  Of a
+ * kernel thread, it and every other command that looks at an address space
+ * must say that there is none.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -124,6 +126,38 @@ static bool gone(pid_t pid)
 	uint64_t st[53];
 
 	return mmt_read_stat(pid, st, &state) || state == 'Z' || state == 'X';
+}
+
+TEST_F(check, kernel_thread_has_no_address_space_for_any_command)
+{
+	static const char *const cmds[] = {
+		"ptes --check %d", "ptes %d", "ptes --json %d", "translate %d 0x400000",
+		"translate --explain %d 0x400000", "maps %d", "info %d",
+	};
+	pid_t kthread = 2;	/* kthreadd */
+	char args[64], name[16], want[128];
+	struct run *r = malloc(sizeof(*r));
+	uint64_t st[53];
+	size_t i;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, mmt_read_stat(kthread, st, NULL));
+	ASSERT_TRUE(st[9] & PF_KTHREAD) {
+		TH_LOG("pid 2 is not a kernel thread here (flags %#llx)", (unsigned long long)st[9]);
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(args, sizeof(args), cmds[i], kthread);
+		sscanf(args, "%15s", name);
+		snprintf(want, sizeof(want),
+			 "mmlens: %s: PID %d is a kernel thread: it has no address space\n",
+			 name, kthread);
+		run_cli(self->cli, args, r);
+		EXPECT_EQ(1, r->status) {
+			TH_LOG("mmlens %s", args);
+		}
+		EXPECT_STREQ(want, r->out);
+	}
+	free(r);
 }
 
 TEST_F_TIMEOUT(check, every_process_agrees_with_pagemap, 600)

@@ -150,6 +150,13 @@ void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
 		     int error);
 
 /*
+ * Says so on stderr and returns MMLENS_EXIT_FAIL when pid is a kernel thread,
+ * which has no address space to look at; else 0, also when /proc/PID/stat
+ * cannot be read (what the command reads next tells why).
+ */
+int mmlens_check_target(const struct mmlens_ctx *ctx, pid_t pid);
+
+/*
  * Parse operands, saying what is wrong on stderr.  Return 0 or
  * MMLENS_EXIT_USAGE.
  */

@@ -1008,6 +1008,9 @@ int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 	fmt.runs = ctx->opts & MMLENS_OPT_RUNS;
 	ret = parse_range(ctx, pid, first + 1 < argc ? argv[first + 1] : NULL, &r);
 	if (ret)

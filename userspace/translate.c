@@ -845,6 +845,9 @@ int mmlens_cmd_translate(struct mmlens_ctx *ctx, int argc, char **argv)
 	if (mmlens_arg_pid(ctx, argv[first], &pid) ||
 	    mmlens_arg_u64(ctx, "address", argv[first + 1], &va))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 
 	ret = mmlens_connect_or_proc(ctx, &nl, "/proc/PID/pagemap");
 	if (ret == MMLENS_EXIT_FAIL)
