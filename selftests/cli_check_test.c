@@ -132,7 +132,8 @@ TEST_F(check, kernel_thread_has_no_address_space_for_any_command)
 {
 	static const char *const cmds[] = {
 		"ptes --check %d", "ptes %d", "ptes --json %d", "translate %d 0x400000",
-		"translate --explain %d 0x400000", "maps %d", "info %d",
+		"translate --explain %d 0x400000", "maps %d", "info %d", "watch %d",
+		"stats --count 1 %d",
 	};
 	pid_t kthread = 2;	/* kthreadd */
 	char args[64], name[16], want[128];

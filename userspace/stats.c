@@ -613,6 +613,9 @@ int mmlens_cmd_stats(struct mmlens_ctx *ctx, int argc, char **argv)
 		return MMLENS_EXIT_USAGE;
 	}
 	if (pid) {
+		ret = mmlens_check_target(ctx, pid);
+		if (ret)
+			return ret;
 		ret = mmlens_watch_tgid(pid, &tgid);
 		if (ret) {
 			mmlens_err_proc(ctx, pid, "status", ret);

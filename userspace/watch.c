@@ -789,6 +789,9 @@ int mmlens_cmd_watch(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 
 	ret = mmlens_watch_tgid(pid, &tgid);
 	if (ret) {

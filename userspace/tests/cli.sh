@@ -182,6 +182,8 @@ else
 		-- translate "$kthread" 0x1000
 	check "maps of a kernel thread" 1 "^mmlens: maps: $kt" "" -- maps "$kthread"
 	check "info --json of a kernel thread" 1 "^mmlens: info: $kt" "" -- info --json "$kthread"
+	check "watch of a kernel thread" 1 "^mmlens: watch: $kt" "" -- watch "$kthread"
+	check "stats of a kernel thread" 1 "^mmlens: stats: $kt" "" -- stats --count 1 "$kthread"
 fi
 check "walk --help" 0 "" '^usage: mmlens walk \[--json\] \[--explain\] PID VA$' -- walk --help
 check "ptes --help" 0 "" '^usage: mmlens ptes \[--json\] \[--runs\] \[--check\] PID \[RANGE\]$' \
