@@ -239,16 +239,22 @@ int mmlens_walk_range(struct mmlens_walk *w, unsigned long start, unsigned long 
 	return ret;
 }
 
+/*
+ * A step says where the entry it read lies, its table and its index there,
+ * from the entry's own address, so that table + index * 8 is that entry: for
+ * the P4D of 4-level paging, which p4d_offset() folds onto the PGD entry,
+ * the PGD entry's table and index.
+ */
 static struct mmlens_level_step *add_step(struct mmlens_translation *t, int level,
-					  unsigned int shift, unsigned int index,
-					  const void *table, u64 entry, bool folded)
+					  unsigned int shift, const void *entryp, u64 entry,
+					  bool folded)
 {
 	struct mmlens_level_step *step = &t->steps[t->nr_steps++];
 
 	step->level = level;
 	step->shift = shift;
-	step->index = index;
-	step->table_pa = __pa((unsigned long)table & PAGE_MASK);
+	step->index = offset_in_page(entryp) / sizeof(u64);
+	step->table_pa = __pa((unsigned long)entryp & PAGE_MASK);
 	step->entry = entry;
 	step->folded = folded;
 	return step;
@@ -285,22 +291,21 @@ static void translate_walk(struct mm_struct *mm, struct vm_area_struct *vma, uns
 	u64 entry;
 
 	entry = pgd_val(READ_ONCE(*pgdp));
-	add_step(t, MMLENS_LEVEL_PGD, PGDIR_SHIFT, pgd_index(va), pgdp, entry, false);
+	add_step(t, MMLENS_LEVEL_PGD, PGDIR_SHIFT, pgdp, entry, false);
 	t->leaf.level = MMLENS_LEVEL_PGD;
 	if (pgd_none(__pgd(entry)))
 		return;
 
 	p4dp = p4d_offset(pgdp, va);
 	entry = p4d_val(READ_ONCE(*p4dp));
-	add_step(t, MMLENS_LEVEL_P4D, P4D_SHIFT, p4d_index(va), p4dp, entry,
-		 !pgtable_l5_enabled());
+	add_step(t, MMLENS_LEVEL_P4D, P4D_SHIFT, p4dp, entry, !pgtable_l5_enabled());
 	t->leaf.level = MMLENS_LEVEL_P4D;
 	if (p4d_none(__p4d(entry)))
 		return;
 
 	pudp = pud_offset(p4dp, va);
 	pud = READ_ONCE(*pudp);
-	step = add_step(t, MMLENS_LEVEL_PUD, PUD_SHIFT, pud_index(va), pudp, pud_val(pud), false);
+	step = add_step(t, MMLENS_LEVEL_PUD, PUD_SHIFT, pudp, pud_val(pud), false);
 	t->leaf.level = MMLENS_LEVEL_PUD;
 	if (pud_none(pud))
 		return;
@@ -319,7 +324,7 @@ static void translate_walk(struct mm_struct *mm, struct vm_area_struct *vma, uns
 again:
 	pmd = READ_ONCE(*pmdp);
 	t->nr_steps = MMLENS_LEVEL_PUD;	/* drop the PMD and PTE steps of a retry */
-	step = add_step(t, MMLENS_LEVEL_PMD, PMD_SHIFT, pmd_index(va), pmdp, pmd_val(pmd), false);
+	step = add_step(t, MMLENS_LEVEL_PMD, PMD_SHIFT, pmdp, pmd_val(pmd), false);
 	t->leaf.level = MMLENS_LEVEL_PMD;
 	if (pmd_none(pmd))
 		return;
@@ -340,7 +345,7 @@ again:
 	if (!ptep)
 		goto again;
 	entry = pte_val(ptep_get(ptep));
-	add_step(t, MMLENS_LEVEL_PTE, PAGE_SHIFT, pte_index(va), ptep, entry, false);
+	add_step(t, MMLENS_LEVEL_PTE, PAGE_SHIFT, ptep, entry, false);
 	translate_leaf(t, vma, va, entry, MMLENS_LEVEL_PTE, va & PAGE_MASK);
 	pte_unlock_unmap(ptl);
 }

@@ -24,7 +24,7 @@ struct mmlens_level_step {
 	u8 level;		/* enum mmlens_level */
 	u8 shift;		/* lowest VA bit of the index */
 	bool folded;		/* P4D under 4-level paging */
-	u16 index;
+	u16 index;		/* of the entry in its table */
 	u64 table_pa;
 	u64 entry;
 };

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -887,6 +888,65 @@ int mmt_system_ram(struct mmt_range *r, int max)
 }
 
 /* ---- misc ---------------------------------------------------------------- */
+
+int mmt_phys_read(uint64_t pa, uint64_t *val)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	int fd, i, ret = -ENOENT;
+
+	fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+		close(fd);
+		return -EBADMSG;
+	}
+	for (i = 0; i < eh.e_phnum && ret == -ENOENT; i++) {
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (uint64_t)i * eh.e_phentsize) !=
+		    sizeof(ph)) {
+			ret = -EIO;
+			break;
+		}
+		/* Segments of other kinds (vmalloc, modules) have no physical address. */
+		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1 || pa < ph.p_paddr ||
+		    pa + sizeof(*val) > ph.p_paddr + ph.p_memsz)
+			continue;
+		ret = pread(fd, val, sizeof(*val), ph.p_offset + (pa - ph.p_paddr)) ==
+		      sizeof(*val) ? 0 : -EIO;
+	}
+	close(fd);
+	return ret;
+}
+
+int mmt_phys_walk(uint64_t root, uint64_t va, int levels, struct mmt_phys_walk *pw)
+{
+	uint64_t table = root, entry;
+	unsigned int level;
+	int ret;
+
+	memset(pw, 0, sizeof(*pw));
+	for (level = MMLENS_LEVEL_PGD; level <= MMLENS_LEVEL_PTE; level++) {
+		pw->leaf = level;
+		/* The kernel folds the P4D into the PGD: its entry is the PGD entry. */
+		if (level == MMLENS_LEVEL_P4D && levels == 4) {
+			pw->entry_pa[level] = pw->entry_pa[MMLENS_LEVEL_PGD];
+			pw->entry[level] = pw->entry[MMLENS_LEVEL_PGD];
+			continue;
+		}
+		pw->entry_pa[level] = table + ((va >> mmt_level_shift(level, levels)) & 511) * 8;
+		ret = mmt_phys_read(pw->entry_pa[level], &entry);
+		if (ret)
+			return ret;
+		pw->entry[level] = entry;
+		/* Bit 0 present, bit 7 a huge leaf above the PTEs. */
+		if (!(entry & 1) || level == MMLENS_LEVEL_PTE ||
+		    (level >= MMLENS_LEVEL_PUD && (entry & 0x80)))
+			break;
+		table = entry & MMT_PA_MASK;
+	}
+	return 0;
+}
 
 void *mmt_map_aligned(size_t size, size_t align, int prot, int flags, int fd, off_t off)
 {

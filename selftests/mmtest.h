@@ -209,6 +209,27 @@ struct mmt_range { uint64_t start, end; };
 int mmt_system_ram(struct mmt_range *r, int max);
 
 /*
+ * 8 bytes of physical memory at pa, read through /proc/kcore (whose RAM
+ * segments carry their physical address).  0, -ENOENT outside RAM, or
+ * another -errno (no kcore, or lockdown refuses it).
+ */
+int mmt_phys_read(uint64_t pa, uint64_t *val);
+
+/*
+ * The walk of va as the MMU makes it, each entry read from physical memory
+ * (mmt_phys_read()), starting from the top-level table at root: indices
+ * from va's bits, each next table from the entry above, down to a leaf (a
+ * PTE, a huge PUD or PMD, or an entry that is not present).
+ */
+struct mmt_phys_walk {
+	/* By enum mmlens_level; entry_pa 0 for levels not reached. */
+	uint64_t entry_pa[MMLENS_LEVEL_PTE + 1];
+	uint64_t entry[MMLENS_LEVEL_PTE + 1];
+	unsigned int leaf;	/* the level the walk ended at */
+};
+int mmt_phys_walk(uint64_t root, uint64_t va, int levels, struct mmt_phys_walk *pw);
+
+/*
  * An anonymous-or-file mapping of size bytes whose start is aligned to align;
  * MAP_FAILED on failure.  The alignment slack is unmapped again.
  */
@@ -327,6 +348,18 @@ static inline uint64_t mmt_level_size(unsigned int level)
 	}
 }
 
+/* VA shift of the index into a table of this level, per paging mode. */
+static inline unsigned int mmt_level_shift(unsigned int level, int levels)
+{
+	switch (level) {
+	case MMLENS_LEVEL_PGD: return levels == 5 ? 48 : 39;
+	case MMLENS_LEVEL_P4D: return 39;
+	case MMLENS_LEVEL_PUD: return 30;
+	case MMLENS_LEVEL_PMD: return 21;
+	default: return 12;
+	}
+}
+
 #ifdef __KSELFTEST_HARNESS_H
 /*
  * Checks used by many tests.  The module's view of one base page at va -- a
@@ -427,18 +460,6 @@ static inline void mmt_expect_kpf_matches(struct __test_metadata *_metadata, uin
 	}
 }
 
-/* VA shift of the index into a table of this level, per paging mode. */
-static inline unsigned int mmt_level_shift(unsigned int level, int levels)
-{
-	switch (level) {
-	case MMLENS_LEVEL_PGD: return levels == 5 ? 48 : 39;
-	case MMLENS_LEVEL_P4D: return 39;
-	case MMLENS_LEVEL_PUD: return 30;
-	case MMLENS_LEVEL_PMD: return 21;
-	default: return 12;
-	}
-}
-
 /*
  * Raw x86 bits against the decoded MMLENS_F_* of a present entry (any level).
  * Only the hardware bits whose meaning does not depend on the level.
@@ -501,7 +522,8 @@ static inline void mmt_expect_walk_sane(struct __test_metadata *_metadata,
 		unsigned int lvl = LV(l, LEVEL);
 		bool folded = LHAS(l, FOLDED);
 
-		EXPECT_TRUE(LHAS(l, LEVEL) && LHAS(l, TABLE_PA) && LHAS(l, ENTRY) && LHAS(l, FLAGS)) {
+		EXPECT_TRUE(LHAS(l, LEVEL) && LHAS(l, INDEX) && LHAS(l, SHIFT) && LHAS(l, TABLE_PA) &&
+			    LHAS(l, ENTRY) && LHAS(l, FLAGS)) {
 			TH_LOG("%s: level %d lacks an attribute (have %#llx)", what, i,
 			       (unsigned long long)l->have);
 		}
@@ -512,22 +534,30 @@ static inline void mmt_expect_walk_sane(struct __test_metadata *_metadata,
 			TH_LOG("%s: level %s folded=%d in %d-level paging", what,
 			       mmt_level_name(lvl), folded, levels);
 		}
-		if (folded) {
-			/* The kernel's folded p4d_t is the pgd_t itself. */
-			EXPECT_TRUE(prev && LV(prev, ENTRY) == LV(l, ENTRY)) {
-				TH_LOG("%s: folded %s entry %#llx, pgd entry %#llx", what,
-				       mmt_level_name(lvl), (unsigned long long)LV(l, ENTRY),
-				       prev ? (unsigned long long)LV(prev, ENTRY) : 0ULL);
-			}
-			continue;
-		}
-		nonfolded++;
+		/* A folded P4D's shift (39) is the PGD's of 4-level paging. */
 		EXPECT_EQ(mmt_level_shift(lvl, levels), LV(l, SHIFT)) {
 			TH_LOG("%s: level %s", what, mmt_level_name(lvl));
 		}
 		EXPECT_EQ((va >> mmt_level_shift(lvl, levels)) & 511, LV(l, INDEX)) {
 			TH_LOG("%s: level %s", what, mmt_level_name(lvl));
 		}
+		if (folded) {
+			/* The kernel's folded p4d_t is the pgd_t itself, where it lies. */
+			EXPECT_TRUE(prev && LV(prev, ENTRY) == LV(l, ENTRY) &&
+				    LV(prev, TABLE_PA) == LV(l, TABLE_PA) &&
+				    LV(prev, INDEX) == LV(l, INDEX)) {
+				TH_LOG("%s: folded %s entry %#llx at %#llx[%llu], pgd entry %#llx "
+				       "at %#llx[%llu]", what, mmt_level_name(lvl),
+				       (unsigned long long)LV(l, ENTRY),
+				       (unsigned long long)LV(l, TABLE_PA),
+				       (unsigned long long)LV(l, INDEX),
+				       prev ? (unsigned long long)LV(prev, ENTRY) : 0ULL,
+				       prev ? (unsigned long long)LV(prev, TABLE_PA) : 0ULL,
+				       prev ? (unsigned long long)LV(prev, INDEX) : 0ULL);
+			}
+			continue;
+		}
+		nonfolded++;
 		EXPECT_NE(0ULL, LV(l, TABLE_PA)) {
 			TH_LOG("%s: level %s", what, mmt_level_name(lvl));
 		}

@@ -4,7 +4,8 @@
  * /proc/kpageflags and /proc/kpagecount do: private anonymous memory, the
  * zero page, private and shared file mappings (tmpfs, the overlay root and
  * the 9p lower layer), PROT_NONE, soft-dirty tracking, and the upper levels
- * of the walk in 4- and 5-level paging.
+ * of the walk in 4- and 5-level paging, each where physical memory, read
+ * through /proc/kcore, holds it.
  *
  * Every page is looked at through mmt_view() (mmtest.h), which already
  * checks the walk's own consistency (each level's entry points to the next
@@ -17,8 +18,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <json.h>
 
 #include "kselftest_harness.h"
 #include "mmtest.h"
@@ -317,13 +321,12 @@ TEST_F(walk, p4d_level_is_folded_exactly_in_4_level_paging)
 	for (i = 0; i < v.w.nlevels; i++)
 		folded += LHAS(&v.w.level[i], FOLDED);
 	if (self->levels == 4) {
-		/* header: the folded P4D's "entry" is the PGD entry */
+		/* header: the folded P4D's "entry" is the PGD entry, where it lies */
 		EXPECT_EQ(1, folded);
 		EXPECT_TRUE(LHAS(&v.w.level[1], FOLDED));
 		EXPECT_EQ(LV(&v.w.level[0], ENTRY), LV(&v.w.level[1], ENTRY));
-		TH_LOG("4-level: pgd table %#llx, folded p4d table %#llx",
-		       (unsigned long long)LV(&v.w.level[0], TABLE_PA),
-		       (unsigned long long)LV(&v.w.level[1], TABLE_PA));
+		EXPECT_EQ(LV(&v.w.level[0], TABLE_PA), LV(&v.w.level[1], TABLE_PA));
+		EXPECT_EQ(LV(&v.w.level[0], INDEX), LV(&v.w.level[1], INDEX));
 	} else {
 		EXPECT_EQ(0, folded);
 		EXPECT_NE(LV(&v.w.level[0], TABLE_PA), LV(&v.w.level[1], TABLE_PA));
@@ -359,6 +362,285 @@ TEST_F(walk, address_above_2_pow_47_walks_a_populated_p4d)
 	EXPECT_EQ(((uint64_t)p >> 48) & 511, LV(&v.w.level[0], INDEX));
 	EXPECT_NE(0ULL, LV(&v.w.level[0], INDEX));
 	munmap(p, MMT_PAGE_SIZE);
+}
+
+/*
+ * Where each level TRANSLATE reports lies in physical memory, against a walk
+ * of the tables read through /proc/kcore (mmt_phys_walk()) from the reported
+ * top-level table, whose leaf must map pagemap's frame: table + index * 8 is
+ * the address of the entry the walk read at that level, and holds the entry
+ * reported, the folded P4D of 4-level paging (the PGD entry) included.  The
+ * CLI's translate must show the same in text, JSON and --explain.
+ */
+struct level_at {
+	unsigned int level, index;
+	uint64_t table_pa, entry;
+	uint64_t at;		/* the entry's address as stated: table_pa + index * 8 */
+	bool folded;
+};
+
+static void expect_level_in_memory(struct __test_metadata *_metadata, const char *what,
+				   uint64_t va, const struct mmt_phys_walk *pw,
+				   const struct level_at *l)
+{
+	ASSERT_LE(l->level, MMLENS_LEVEL_PTE);
+	EXPECT_EQ(l->table_pa + (uint64_t)l->index * 8, l->at);
+	EXPECT_EQ(pw->entry_pa[l->level], l->at) {
+		TH_LOG("%s: va %#llx: %s%s at %#llx + %u*8 = %#llx, read at %#llx", what,
+		       (unsigned long long)va, l->folded ? "folded " : "",
+		       mmt_level_name(l->level), (unsigned long long)l->table_pa, l->index,
+		       (unsigned long long)l->at, (unsigned long long)pw->entry_pa[l->level]);
+	}
+	EXPECT_EQ(pw->entry[l->level], l->entry) {
+		TH_LOG("%s: va %#llx: %s entry %#llx, memory holds %#llx", what,
+		       (unsigned long long)va, mmt_level_name(l->level),
+		       (unsigned long long)l->entry, (unsigned long long)pw->entry[l->level]);
+	}
+}
+
+/* mmlens ARGS; its standard output, malloc'ed, or NULL if it failed. */
+static char *cli_output(struct __test_metadata *_metadata, const char *cli, const char *args)
+{
+	char cmd[1200], *out = NULL;
+	size_t len = 0, n;
+	FILE *p, *f;
+
+	snprintf(cmd, sizeof(cmd), "%s %s", cli, args);
+	p = popen(cmd, "r");
+	f = open_memstream(&out, &len);
+	if (!p || !f) {
+		if (p)
+			pclose(p);
+		if (f)
+			fclose(f);
+		free(out);
+		return NULL;
+	}
+	while ((n = fread(cmd, 1, sizeof(cmd), p)) > 0)
+		fwrite(cmd, 1, n, f);
+	fclose(f);
+	EXPECT_EQ(0, pclose(p)) {
+		TH_LOG("mmlens %s failed", args);
+	}
+	return out;
+}
+
+static unsigned int level_by_name(const char *name)
+{
+	unsigned int level;
+
+	for (level = MMLENS_LEVEL_PGD; level <= MMLENS_LEVEL_PTE; level++)
+		if (!strcasecmp(name, mmt_level_name(level)))
+			return level;
+	return MMLENS_LEVEL_NONE;
+}
+
+/* The rows "level index table-pa entry flags" of `mmlens translate`. */
+static int text_levels(const char *out, struct level_at *l, int max)
+{
+	unsigned long long table, entry;
+	const char *line, *end;
+	char name[8];
+	int n = 0;
+
+	for (line = out; *line && n < max; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		if (sscanf(line, "%7s %u 0x%llx 0x%llx", name, &l[n].index, &table, &entry) != 4 ||
+		    !level_by_name(name))
+			continue;
+		l[n].level = level_by_name(name);
+		l[n].table_pa = table;
+		l[n].entry = entry;
+		l[n].at = table + (uint64_t)l[n].index * 8;
+		l[n].folded = memmem(line, end - line, "folded:", 7);
+		n++;
+	}
+	return n;
+}
+
+/* The levels array of `mmlens translate --json`. */
+static int json_levels(const char *out, struct level_at *l, int max)
+{
+	struct json_object *obj = json_tokener_parse(out), *levels, *o, *v;
+	int n = 0, i;
+
+	if (!obj || !json_object_object_get_ex(obj, "levels", &levels))
+		goto out;
+	for (i = 0; i < (int)json_object_array_length(levels) && n < max; i++, n++) {
+		o = json_object_array_get_idx(levels, i);
+		if (!json_object_object_get_ex(o, "name", &v))
+			break;
+		l[n].level = level_by_name(json_object_get_string(v));
+		json_object_object_get_ex(o, "index", &v);
+		l[n].index = json_object_get_int(v);
+		json_object_object_get_ex(o, "table_pa", &v);
+		l[n].table_pa = strtoull(json_object_get_string(v), NULL, 16);
+		json_object_object_get_ex(o, "entry", &v);
+		l[n].entry = strtoull(json_object_get_string(v), NULL, 16);
+		json_object_object_get_ex(o, "folded", &v);
+		l[n].folded = json_object_get_boolean(v);
+		l[n].at = l[n].table_pa + (uint64_t)l[n].index * 8;
+	}
+out:
+	json_object_put(obj);
+	return n;
+}
+
+/*
+ * The boxes of `translate --explain`: "PGD[255] at 0x10a3b4000 + 255*8 =
+ * 0x10a3b47f8", then "entry 0x...".  A folded level is a line "and
+ * P4D[...] at ..." in the box of the entry it is.
+ */
+static int explain_levels(const char *out, struct level_at *l, int max)
+{
+	unsigned long long table, sum, entry;
+	const char *p = out, *e;
+	unsigned int index2;
+	char name[4];
+	int n = 0;
+
+	while (n < max && (p = strstr(p, "[")) != NULL) {
+		if (p - out >= 3 && sscanf(p - 3, "%3[A-Z4][%u] at 0x%llx + %u*8 = 0x%llx", name,
+					   &l[n].index, &table, &index2, &sum) == 5 &&
+		    level_by_name(name) && index2 == l[n].index) {
+			l[n].level = level_by_name(name);
+			l[n].table_pa = table;
+			l[n].at = sum;
+			l[n].folded = p - out >= 7 && !strncmp(p - 7, "and ", 4);
+			e = strstr(p, "entry 0x");
+			if (l[n].folded && n)
+				l[n].entry = l[n - 1].entry;
+			else if (e && sscanf(e, "entry 0x%llx", &entry) == 1)
+				l[n].entry = entry;
+			n++;
+		}
+		p++;
+	}
+	return n;
+}
+
+/*
+ * What one test checks of an address: its TRANSLATE reply w and the walk pw
+ * through physical memory, which reached pagemap's frame.
+ */
+typedef void (*walked_check)(struct __test_metadata *_metadata, FIXTURE_DATA(walk) *self,
+			     uint64_t va, const struct mmt_walk *w,
+			     const struct mmt_phys_walk *pw, const char *cli);
+
+/*
+ * Walks anon, text and stack addresses, and with 5 levels one above 2^47 (a
+ * real P4D table, at an index that is not 0), both ways, for check.
+ */
+static void walk_each(struct __test_metadata *_metadata, FIXTURE_DATA(walk) *self,
+		      walked_check check, const char *cli)
+{
+	char *anon = map_anon_4k(_metadata, 1), *high = MAP_FAILED;
+	struct mmt_phys_walk pw;
+	struct mmlens_nl_err err;
+	uint64_t va[4], pme;
+	struct mmt_walk w;
+	int n = 0, i, ret;
+
+	anon[0] = 1;
+	va[n++] = (uint64_t)anon + 0x123;
+	ASSERT_EQ(7, text_marker(2));
+	va[n++] = (uint64_t)&text_marker;
+	va[n++] = (uint64_t)&w;
+	if (self->levels == 5) {
+		high = mmap((void *)(1UL << 50), MMT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, high);
+		ASSERT_GE((uint64_t)high, 1ULL << 47);
+		high[0] = 1;
+		va[n++] = (uint64_t)high + 0x42;
+	}
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, mmt_translate(&self->nl, self->pid, va[i], &w, &err)) {
+			TH_LOG("translate %#llx: %s", (unsigned long long)va[i], err.msg);
+		}
+		mmt_expect_walk_sane(_metadata, &w, self->pid, va[i], self->levels);
+		ASSERT_EQ(5, w.nlevels);
+		ret = mmt_phys_walk(LV(&w.level[0], TABLE_PA), va[i], self->levels, &pw);
+		if (ret == -ENOENT || ret == -EPERM || ret == -EACCES)
+			SKIP(break, "physical memory is not readable through /proc/kcore: %s",
+			     strerror(-ret));
+		ASSERT_EQ(0, ret);
+		/* Reaching pagemap's frame, the independent walk went through the right tables. */
+		ASSERT_EQ(0, mmt_pagemap(0, va[i], &pme));
+		ASSERT_TRUE(pme & PM_PRESENT);
+		EXPECT_EQ(MMLENS_LEVEL_PTE, pw.leaf);
+		EXPECT_EQ(PM_PFN(pme), (pw.entry[MMLENS_LEVEL_PTE] & MMT_PA_MASK) >> 12);
+		check(_metadata, self, va[i], &w, &pw, cli);
+	}
+	if (high != MAP_FAILED)
+		munmap(high, MMT_PAGE_SIZE);
+	munmap(anon, MMT_PAGE_SIZE);
+}
+
+static void check_translate(struct __test_metadata *_metadata, FIXTURE_DATA(walk) *self,
+			    uint64_t va, const struct mmt_walk *w,
+			    const struct mmt_phys_walk *pw, const char *cli)
+{
+	int j;
+
+	for (j = 0; j < w->nlevels; j++) {
+		struct level_at l = {
+			.level = LV(&w->level[j], LEVEL), .index = LV(&w->level[j], INDEX),
+			.table_pa = LV(&w->level[j], TABLE_PA),
+			.entry = LV(&w->level[j], ENTRY), .folded = LHAS(&w->level[j], FOLDED),
+			.at = LV(&w->level[j], TABLE_PA) + LV(&w->level[j], INDEX) * 8,
+		};
+
+		expect_level_in_memory(_metadata, "TRANSLATE", va, pw, &l);
+	}
+}
+
+static void check_cli(struct __test_metadata *_metadata, FIXTURE_DATA(walk) *self,
+		      uint64_t va, const struct mmt_walk *w,
+		      const struct mmt_phys_walk *pw, const char *cli)
+{
+	static const struct {
+		const char *option;
+		int (*parse)(const char *out, struct level_at *l, int max);
+	} views[] = {
+		{ "", text_levels }, { "--json ", json_levels }, { "--explain ", explain_levels },
+	};
+	struct level_at got[8];
+	char args[128], *out;
+	size_t k;
+	int j, n;
+
+	for (k = 0; k < sizeof(views) / sizeof(views[0]); k++) {
+		snprintf(args, sizeof(args), "translate %s%d %#llx", views[k].option, self->pid,
+			 (unsigned long long)va);
+		out = cli_output(_metadata, cli, args);
+		ASSERT_NE(NULL, out);
+		n = views[k].parse(out, got, 8);
+		EXPECT_EQ(5, n) {
+			TH_LOG("mmlens %s:\n%s", args, out);
+		}
+		for (j = 0; j < n; j++) {
+			EXPECT_EQ(MMLENS_LEVEL_PGD + j, got[j].level);
+			EXPECT_EQ(self->levels == 4 && got[j].level == MMLENS_LEVEL_P4D,
+				  got[j].folded);
+			expect_level_in_memory(_metadata, args, va, pw, &got[j]);
+		}
+		free(out);
+	}
+}
+
+TEST_F(walk, every_level_lies_at_table_plus_index_in_physical_memory)
+{
+	walk_each(_metadata, self, check_translate, NULL);
+}
+
+TEST_F(walk, cli_translate_text_json_and_explain_show_where_each_entry_lies)
+{
+	char cli[1024];
+
+	if (mmt_find_cli(cli, sizeof(cli)))
+		SKIP(return, "no mmlens CLI built in this tree (userspace/mmlens)");
+	walk_each(_metadata, self, check_cli, cli);
 }
 
 /* File mappings, on tmpfs (/dev/shm) and on the overlay root (/var/tmp). */

@@ -423,6 +423,9 @@ int mmlens_cmd_info(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 
 	ret = mmlens_request_or_proc(ctx, &req, &reply.replies, "/proc/PID/status and stat");
 	if (ret > 0)

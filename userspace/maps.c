@@ -413,6 +413,9 @@ int mmlens_cmd_maps(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 
 	ret = mmlens_connect_or_proc(ctx, &nl, "/proc/PID/pagemap");
 	if (ret == MMLENS_EXIT_FAIL)

@@ -16,6 +16,7 @@
 #include <linux/mmlens.h>
 
 #include "mmlens.h"
+#include "proc.h"
 #include "util.h"
 
 #ifndef MMLENS_VERSION
@@ -255,6 +256,14 @@ void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
 	else
 		mmlens_err(ctx, "cannot read /proc/%d/%s: %s", (int)pid, name,
 			   strerror(-error));
+}
+
+int mmlens_check_target(const struct mmlens_ctx *ctx, pid_t pid)
+{
+	if (mmlens_proc_kthread(pid) <= 0)
+		return 0;
+	mmlens_err(ctx, "PID %d is a kernel thread: it has no address space", (int)pid);
+	return MMLENS_EXIT_FAIL;
 }
 
 int mmlens_arg_pid(const struct mmlens_ctx *ctx, const char *s, pid_t *pid)

@@ -17,6 +17,8 @@ enum {
 	MMLENS_EXIT_OK = 0,
 	MMLENS_EXIT_FAIL = 1,
 	MMLENS_EXIT_USAGE = 2,
+	/* ptes --check ran to the end and found pages pagemap disagrees on. */
+	MMLENS_EXIT_MISMATCH = 3,
 };
 
 /* Options only some subcommands take (struct mmlens_command.opts). */
@@ -161,6 +163,13 @@ int mmlens_request_or_proc(const struct mmlens_ctx *ctx, const struct mmlens_req
  */
 void mmlens_err_proc(const struct mmlens_ctx *ctx, pid_t pid, const char *name,
 		     int error);
+
+/*
+ * Says so on stderr and returns MMLENS_EXIT_FAIL when pid is a kernel thread,
+ * which has no address space to look at; else 0, also when /proc/PID/stat
+ * cannot be read (what the command reads next tells why).
+ */
+int mmlens_check_target(const struct mmlens_ctx *ctx, pid_t pid);
 
 /*
  * Parse operands, saying what is wrong on stderr.  Return 0 or

@@ -364,6 +364,7 @@ static int parse_stat(char *buf, struct mmlens_proc_mm *mm)
 	/* Old kernels stop earlier; 6.1 has them all. */
 	if (i <= 51)
 		return -EBADMSG;
+	mm->flags = v[9];
 	mm->min_flt = v[10];
 	mm->maj_flt = v[12];
 	mm->start_code = v[26];
@@ -379,6 +380,15 @@ static int parse_stat(char *buf, struct mmlens_proc_mm *mm)
 	return 0;
 }
 
+static int load_stat(const char *path, struct mmlens_proc_mm *mm)
+{
+	char buf[8192];
+	int ret;
+
+	ret = read_small(path, buf, sizeof(buf));
+	return ret ? ret : parse_stat(buf, mm);
+}
+
 int mmlens_proc_mm_load(const char *dir, struct mmlens_proc_mm *mm)
 {
 	char path[256], buf[8192];
@@ -392,10 +402,18 @@ int mmlens_proc_mm_load(const char *dir, struct mmlens_proc_mm *mm)
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/stat", dir);
-	ret = read_small(path, buf, sizeof(buf));
-	if (!ret)
-		ret = parse_stat(buf, mm);
-	return ret;
+	return load_stat(path, mm);
+}
+
+int mmlens_proc_kthread(pid_t pid)
+{
+	struct mmlens_proc_mm mm;
+	char path[64];
+	int ret;
+
+	mmlens_proc_path(path, sizeof(path), pid, "stat");
+	ret = load_stat(path, &mm);
+	return ret ? ret : !!(mm.flags & MMLENS_PF_KTHREAD);
 }
 
 int mmlens_pagemap_open(pid_t pid)

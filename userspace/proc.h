@@ -22,6 +22,9 @@
 #define MMLENS_PM_PRESENT	(1ULL << 63)
 #define MMLENS_PM_SWAP_TYPE_BITS 5
 
+/* PF_KTHREAD of the flags in /proc/PID/stat (include/linux/sched.h). */
+#define MMLENS_PF_KTHREAD	0x00200000
+
 /* pagemap, kpageflags and kpagecount count in 4 KiB pages on x86. */
 #define MMLENS_PAGE_SHIFT	12
 #define MMLENS_PAGE_SIZE	((uint64_t)1 << MMLENS_PAGE_SHIFT)
@@ -128,6 +131,7 @@ struct mmlens_proc_mm {
 	int64_t rss_anon, rss_file, rss_shmem;
 	int64_t vm_data, vm_stk, vm_exe, vm_lib, vm_pte, vm_swap;
 	/* /proc/PID/stat; addresses are 0 when the kernel hides them. */
+	uint64_t flags;		/* PF_* of the task */
 	uint64_t min_flt, maj_flt;
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;
@@ -139,5 +143,11 @@ struct mmlens_proc_mm {
  * Returns 0, -EBADMSG when they do not parse, or another -errno.
  */
 int mmlens_proc_mm_load(const char *dir, struct mmlens_proc_mm *mm);
+
+/*
+ * Whether pid is a kernel thread, as /proc/PID/stat says: 1 or 0, or -errno
+ * when it cannot be read.
+ */
+int mmlens_proc_kthread(pid_t pid);
 
 #endif /* MMLENS_PROC_H */

@@ -995,7 +995,7 @@ static int ptes_check(const struct mmlens_ctx *ctx, struct mmlens_nl *nl,
 		return MMLENS_EXIT_FAIL;
 	if (c.mismatches) {
 		mmlens_err(ctx, "%" PRIu64 " mismatches", c.mismatches);
-		return MMLENS_EXIT_FAIL;
+		return MMLENS_EXIT_MISMATCH;
 	}
 	return MMLENS_EXIT_OK;
 }
@@ -1042,6 +1042,9 @@ int mmlens_cmd_ptes(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 	fmt.runs = ctx->opts & MMLENS_OPT_RUNS;
 	ret = parse_range(ctx, pid, first + 1 < argc ? argv[first + 1] : NULL, &r);
 	if (ret)

@@ -616,6 +616,11 @@ int mmlens_cmd_stats(struct mmlens_ctx *ctx, int argc, char **argv)
 		mmlens_err(ctx, "--interval and --count need a PID");
 		return MMLENS_EXIT_USAGE;
 	}
+	if (pid) {
+		ret = mmlens_check_target(ctx, pid);
+		if (ret)
+			return ret;
+	}
 	if (mmlens_output_open(ctx, &out))
 		return MMLENS_EXIT_FAIL;
 	if (pid) {

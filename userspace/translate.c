@@ -74,25 +74,20 @@ static int parse_level(struct nlattr *nest, struct mmlens_walk_level *l)
 			     level_policy) < 0 ||
 	    !tb[MMLENS_A_LEVEL_LEVEL] || !mmlens_flag_ok(tb[MMLENS_A_LEVEL_FOLDED]))
 		return -EBADMSG;
-	memset(l, 0, sizeof(*l));
-	l->folded = tb[MMLENS_A_LEVEL_FOLDED];
-	/* A folded level only stands for the one above it. */
-	for (i = MMLENS_A_LEVEL_INDEX; !l->folded && i <= MMLENS_A_LEVEL_FLAGS; i++)
+	/* A folded level too: its table and index are those of its entry. */
+	for (i = MMLENS_A_LEVEL_INDEX; i <= MMLENS_A_LEVEL_FLAGS; i++)
 		if (!tb[i])
 			return -EBADMSG;
+	memset(l, 0, sizeof(*l));
+	l->folded = tb[MMLENS_A_LEVEL_FOLDED];
 	l->level = nla_get_u32(tb[MMLENS_A_LEVEL_LEVEL]);
 	if (l->level < MMLENS_LEVEL_PGD || l->level > MMLENS_LEVEL_PTE)
 		return -EBADMSG;
-	if (tb[MMLENS_A_LEVEL_INDEX])
-		l->index = nla_get_u32(tb[MMLENS_A_LEVEL_INDEX]);
-	if (tb[MMLENS_A_LEVEL_SHIFT])
-		l->shift = nla_get_u32(tb[MMLENS_A_LEVEL_SHIFT]);
-	if (tb[MMLENS_A_LEVEL_TABLE_PA])
-		l->table_pa = nla_get_u64(tb[MMLENS_A_LEVEL_TABLE_PA]);
-	if (tb[MMLENS_A_LEVEL_ENTRY])
-		l->entry = nla_get_u64(tb[MMLENS_A_LEVEL_ENTRY]);
-	if (tb[MMLENS_A_LEVEL_FLAGS])
-		l->flags = nla_get_u64(tb[MMLENS_A_LEVEL_FLAGS]);
+	l->index = nla_get_u32(tb[MMLENS_A_LEVEL_INDEX]);
+	l->shift = nla_get_u32(tb[MMLENS_A_LEVEL_SHIFT]);
+	l->table_pa = nla_get_u64(tb[MMLENS_A_LEVEL_TABLE_PA]);
+	l->entry = nla_get_u64(tb[MMLENS_A_LEVEL_ENTRY]);
+	l->flags = nla_get_u64(tb[MMLENS_A_LEVEL_FLAGS]);
 	return l->shift < 64 ? 0 : -EBADMSG;
 }
 
@@ -335,13 +330,12 @@ void mmlens_walk_print(FILE *f, const struct mmlens_walk *w)
 			"table pa", "entry", "flags");
 		for (i = 0; i < w->nr_levels; i++) {
 			l = &w->levels[i];
-			if (l->folded) {
-				fprintf(f, "%-6s %5s  folded: the entry above stands for it\n",
-					mmlens_level_name(l->level), "-");
-				continue;
-			}
-			mmlens_flag_names(names, sizeof(names),
-					  mmlens_entry_flag_names, l->flags, ',');
+			if (l->folded)
+				snprintf(names, sizeof(names),
+					 "folded: the entry above stands for it");
+			else
+				mmlens_flag_names(names, sizeof(names),
+						  mmlens_entry_flag_names, l->flags, ',');
 			fprintf(f, "%-6s %5u  0x%016" PRIx64 "  0x%016" PRIx64 "  %s\n",
 				mmlens_level_name(l->level), l->index, l->table_pa,
 				l->entry, names);
@@ -446,6 +440,21 @@ static void arrow(FILE *f)
 	fputs("            |\n            v\n", f);
 }
 
+/* "PGD[255] at 0x10a3b4000 + 255*8 = 0x10a3b47f8", between before and after. */
+static void box_entry_at(FILE *f, const char *before, const struct mmlens_walk_level *l,
+			 const char *after)
+{
+	const char *name = mmlens_level_name(l->level);
+	char upper[4];
+	unsigned int j;
+
+	for (j = 0; j < 3; j++)
+		upper[j] = toupper((unsigned char)name[j]);
+	upper[3] = '\0';
+	box_line(f, "%s%s[%u] at 0x%" PRIx64 " + %u*8 = 0x%" PRIx64 "%s", before, upper,
+		 l->index, l->table_pa, l->index, l->table_pa + (uint64_t)l->index * 8, after);
+}
+
 static const struct mmlens_walk_level *next_level(const struct mmlens_walk *w,
 						  unsigned int i)
 {
@@ -458,9 +467,9 @@ static const struct mmlens_walk_level *next_level(const struct mmlens_walk *w,
 void mmlens_walk_explain(FILE *f, const struct mmlens_walk *w)
 {
 	const struct mmlens_walk_level *l, *next, *top = NULL;
-	char names[1024], size[32], upper[4];
+	char names[1024], size[32];
 	uint64_t next_pa, frame, offset;
-	unsigned int i, j;
+	unsigned int i;
 
 	fprintf(f, "Walking the page tables of pid %d for virtual address 0x%" PRIx64 "\n"
 		"(%u-level paging; each table is one 4 KiB page of 512 entries "
@@ -482,19 +491,18 @@ void mmlens_walk_explain(FILE *f, const struct mmlens_walk *w)
 		l = &w->levels[i];
 		if (l->folded)
 			continue;
-		for (j = 0; j < 3; j++)
-			upper[j] = toupper((unsigned char)mmlens_level_name(l->level)[j]);
-		upper[3] = '\0';
 		next = next_level(w, i);
 		arrow(f);
 		box_rule(f);
-		box_line(f, "%s[%u] at 0x%" PRIx64 " + %u*8 = 0x%" PRIx64, upper,
-			 l->index, l->table_pa, l->index,
-			 l->table_pa + (uint64_t)l->index * 8);
+		box_entry_at(f, "", l, "");
 		mmlens_flag_names(names, sizeof(names), mmlens_entry_flag_names,
 				  l->flags, ',');
 		box_line(f, "  entry 0x%016" PRIx64 ": %s", l->entry,
 			 *names ? names : "empty");
+		/* The module reports where the folded level's entry is: here. */
+		if (i + 1 < w->nr_levels && w->levels[i + 1].folded)
+			box_entry_at(f, "  and ", &w->levels[i + 1], ": the same entry, "
+				     "folded into this level");
 		if (next) {
 			next_pa = l->entry & ENTRY_PFN_MASK;
 			box_line(f, "  next table: pfn 0x%" PRIx64 " << 12 = 0x%" PRIx64
@@ -845,6 +853,9 @@ int mmlens_cmd_translate(struct mmlens_ctx *ctx, int argc, char **argv)
 	if (mmlens_arg_pid(ctx, argv[first], &pid) ||
 	    mmlens_arg_u64(ctx, "address", argv[first + 1], &va))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 
 	ret = mmlens_connect_or_proc(ctx, &nl, "/proc/PID/pagemap");
 	if (ret == MMLENS_EXIT_FAIL)

@@ -781,6 +781,9 @@ int mmlens_cmd_watch(struct mmlens_ctx *ctx, int argc, char **argv)
 		return ret;
 	if (mmlens_arg_pid(ctx, argv[first], &pid))
 		return MMLENS_EXIT_USAGE;
+	ret = mmlens_check_target(ctx, pid);
+	if (ret)
+		return ret;
 	if (mmlens_output_open(ctx, &out))
 		return MMLENS_EXIT_FAIL;
 

@@ -189,6 +189,32 @@ elif [ -w /dev/full ]; then
 	check "ptes --json to a full disk" 1 "$full" "" -- ptes --json $$ '[stack]'
 	stdout=$tmp/out
 fi
+# A kernel thread has no address space: the commands that look at one say so,
+# with or without the module.  Flags are field 7 after the command name, which
+# may hold anything.
+kthread=
+for stat in /proc/[0-9]*/stat; do
+	flags=$(sed 's/.*) //' "$stat" 2>/dev/null | cut -d' ' -f7)
+	if [ -n "$flags" ] && [ $((flags & 0x200000)) != 0 ]; then
+		kthread=${stat#/proc/}
+		kthread=${kthread%/stat}
+		break
+	fi
+done
+if [ -z "$kthread" ]; then
+	echo "ok - cli: kernel threads # SKIP no kernel thread in this PID namespace"
+else
+	kt="PID $kthread is a kernel thread: it has no address space\$"
+	check "ptes --check of a kernel thread" 1 "^mmlens: ptes: $kt" "" -- ptes --check "$kthread"
+	check "ptes of a kernel thread" 1 "^mmlens: ptes: $kt" "" -- ptes "$kthread"
+	check "ptes [heap] of a kernel thread" 1 "^mmlens: ptes: $kt" "" -- ptes "$kthread" '[heap]'
+	check "translate of a kernel thread" 1 "^mmlens: translate: $kt" "" \
+		-- translate "$kthread" 0x1000
+	check "maps of a kernel thread" 1 "^mmlens: maps: $kt" "" -- maps "$kthread"
+	check "info --json of a kernel thread" 1 "^mmlens: info: $kt" "" -- info --json "$kthread"
+	check "watch of a kernel thread" 1 "^mmlens: watch: $kt" "" -- watch "$kthread"
+	check "stats of a kernel thread" 1 "^mmlens: stats: $kt" "" -- stats --count 1 "$kthread"
+fi
 check "walk --help" 0 "" '^usage: mmlens walk \[--json\] \[--explain\] PID VA$' -- walk --help
 check "ptes --help" 0 "" '^usage: mmlens ptes \[--json\] \[--runs\] \[--check\] \[-o\|--output FILE\] PID \[RANGE\]$' \
 	-- ptes --help

@@ -1455,6 +1455,7 @@ enum walk_variant {
 	WALK_HUGE,		/* a 2 MiB leaf */
 	WALK_NO_KIND,		/* malformed */
 	WALK_SIX_LEVELS,	/* malformed */
+	WALK_FOLDED_NO_INDEX,	/* malformed: a folded level has an entry's index too */
 };
 
 static void put_level(struct nl_msg *msg, unsigned int level, unsigned int index,
@@ -1498,8 +1499,16 @@ static struct nl_msg *build_walk(enum walk_variant v)
 	ret |= nla_put_u32(msg, MMLENS_A_WALK_PAGING_LEVELS, 4);
 	put_level(msg, MMLENS_LEVEL_PGD, 255, 39, 0x10a3b4000ULL,
 		  0x000000012345f067ULL, UPPER_FLAGS, false, &ret);
-	put_level(msg, MMLENS_LEVEL_P4D, 255, 39, 0x10a3b4000ULL,
-		  0x000000012345f067ULL, UPPER_FLAGS, true, &ret);
+	if (v == WALK_FOLDED_NO_INDEX) {
+		nest = nla_nest_start(msg, MMLENS_A_WALK_LEVEL);
+		ret |= !nest || nla_put_u32(msg, MMLENS_A_LEVEL_LEVEL, MMLENS_LEVEL_P4D) ||
+		       nla_put_flag(msg, MMLENS_A_LEVEL_FOLDED);
+		if (nest)
+			nla_nest_end(msg, nest);
+	} else {
+		put_level(msg, MMLENS_LEVEL_P4D, 255, 39, 0x10a3b4000ULL,
+			  0x000000012345f067ULL, UPPER_FLAGS, true, &ret);
+	}
 	if (v == WALK_EMPTY_PUD) {
 		put_level(msg, MMLENS_LEVEL_PUD, 501, 30, 0x12345f000ULL, 0, 0,
 			  false, &ret);
@@ -1604,6 +1613,8 @@ static void test_walk_parse(void)
 	CHECK(parse_walk(WALK_PRESENT, PM_OK, &w) == 0);
 	CHECK(w.module && w.va == 0x7ffd5c3a1e28ULL && w.paging_levels == 4);
 	CHECK(w.nr_levels == 5 && w.levels[1].folded && !w.levels[0].folded);
+	/* The folded P4D is the PGD entry, in the PGD's table at its index. */
+	CHECK(w.levels[1].index == 255 && w.levels[1].table_pa == 0x10a3b4000ULL);
 	CHECK(w.levels[2].level == MMLENS_LEVEL_PUD && w.levels[2].index == 501);
 	CHECK(w.kind == MMLENS_KIND_PRESENT && w.leaf_level == MMLENS_LEVEL_PTE);
 	CHECK(w.has_pfn && w.pfn == 0x56789 && w.has_pa && w.pa == 0x56789e28ULL);
@@ -1630,6 +1641,7 @@ static void test_walk_parse(void)
 
 	CHECK(parse_walk(WALK_NO_KIND, 0, &w) == -EBADMSG);
 	CHECK(parse_walk(WALK_SIX_LEVELS, 0, &w) == -EBADMSG);
+	CHECK(parse_walk(WALK_FOLDED_NO_INDEX, 0, &w) == -EBADMSG);
 }
 
 static char *capture_walk(void (*fn)(FILE *, const struct mmlens_walk *),
@@ -1676,6 +1688,8 @@ static void test_walk_explain(void)
 		"  +----------------------------------------------------------------------------+\n"
 		"  | PGD[255] at 0x10a3b4000 + 255*8 = 0x10a3b47f8                              |\n"
 		"  |   entry 0x000000012345f067: present,rw,user,accessed,dirty                 |\n"
+		"  |   and P4D[255] at 0x10a3b4000 + 255*8 = 0x10a3b47f8: the same entry,       |\n"
+		"  |         folded into this level                                             |\n"
 		"  |   next table: pfn 0x12345f << 12 = 0x12345f000 (the pud table)             |\n"
 		"  +----------------------------------------------------------------------------+\n"
 		"            |\n"
@@ -1746,7 +1760,10 @@ static void test_walk_text(void)
 	text = capture_walk(mmlens_walk_print, &w);
 	CHECK(text && strstr(text, "pid 1234, va 0x7ffd5c3a1e28, 4-level paging\n"));
 	CHECK(text && strstr(text, "index     255     501     225     417     0xe28\n"));
-	CHECK(text && strstr(text, "\np4d        -  folded: the entry above stands for it\n"));
+	CHECK(text && strstr(text, "\npgd      255  0x000000010a3b4000  0x000000012345f067  "
+			     "present,rw,user,accessed,dirty\n"
+			     "p4d      255  0x000000010a3b4000  0x000000012345f067  "
+			     "folded: the entry above stands for it\n"));
 	CHECK(text && strstr(text, "\npte      417  0x0000000123461000  0x8000000056789867  "
 			     "present,rw,user,accessed,dirty,nx,soft_dirty,"));
 	CHECK(text && strstr(text, "\nleaf:         pte, present\n"));
@@ -1850,6 +1867,10 @@ static void test_walk_json(void)
 		CHECK(key_type(l, "folded") == json_type_boolean);
 		CHECK(json_object_get_boolean(key(l, "folded")) == (i == 1));
 	}
+	/* The folded P4D: where its entry, the PGD entry, is. */
+	l = levels ? json_object_array_get_idx(levels, 1) : NULL;
+	CHECK(l && json_object_get_int(key(l, "index")) == 255);
+	CHECK(l && !strcmp(json_object_get_string(key(l, "table_pa")), "0x10a3b4000"));
 	l = levels ? json_object_array_get_idx(levels, 4) : NULL;
 	CHECK(l && json_object_get_int(key(l, "index")) == 417);
 	CHECK(l && json_object_array_length(key(l, "flags")) == 11);

@@ -133,14 +133,17 @@
  *    MMLENS_A_WALK_PAGING_LEVELS: NLA_U32, 4 or 5
  *    MMLENS_A_WALK_LEVEL: NLA_NESTED, once per level walked, top first:
  *        MMLENS_A_LEVEL_LEVEL: NLA_U32, enum mmlens_level
- *        MMLENS_A_LEVEL_INDEX: NLA_U32, the VA bits that index this table
+ *        MMLENS_A_LEVEL_INDEX: NLA_U32, the entry's index in its table: the
+ *            9 VA bits from SHIFT up
  *        MMLENS_A_LEVEL_SHIFT: NLA_U32, lowest VA bit of that index
- *        MMLENS_A_LEVEL_TABLE_PA: NLA_U64, physical address of the table
+ *        MMLENS_A_LEVEL_TABLE_PA: NLA_U64, physical address of the table;
+ *            the entry lies at TABLE_PA + INDEX * 8
  *        MMLENS_A_LEVEL_ENTRY: NLA_U64, the raw entry
  *        MMLENS_A_LEVEL_FLAGS: NLA_U64, MMLENS_F_* decoded from the entry
  *        MMLENS_A_LEVEL_FOLDED: NLA_FLAG, the level does not exist in this
  *            paging mode (P4D with 4-level paging): its "entry" is the PGD
- *            entry, as the kernel's folding defines
+ *            entry, as the kernel's folding defines, and INDEX, SHIFT,
+ *            TABLE_PA and ENTRY are the PGD entry's
  *    then the leaf, the last level reached (where the walk found a leaf, an
  *    empty entry or a non-present one), as in MMLENS_CMD_GET_PTE records:
  *    MMLENS_A_WALK_LEAF_LEVEL: NLA_U32, enum mmlens_level
@@ -375,7 +378,9 @@
  * attributes of handled faults absent from faults the core mm never saw.
  * Version 5 numbered events (MMLENS_A_EVENT_SEQ, MMLENS_A_WATCH_SEQ in a
  * new WATCH_ADD reply, MMLENS_A_STATS_SEQ), made the exit event the last of
- * its process, and added MMLENS_CMD_END_NTF.
+ * its process, and added MMLENS_CMD_END_NTF.  Version 6 gives the folded P4D
+ * level the PGD entry's TABLE_PA and INDEX (before: the PGD table and index
+ * 0, an entry the walk never read).
  */
 
 #ifndef _UAPI_LINUX_MMLENS_H
@@ -386,7 +391,7 @@
 #define MMLENS_GENL_NAME "mmlens"
 #define MMLENS_GENL_VERSION 1
 
-#define MMLENS_ABI_VERSION 5
+#define MMLENS_ABI_VERSION 6
 
 /* The multicast group of live events. */
 #define MMLENS_MCGRP_EVENTS "events"
