@@ -1448,30 +1448,11 @@ static pid_t cli_watch(const char *cli, pid_t pid, int rcvbuf, FILE **out)
 }
 
 /*
- * The CLI's watch is in place once the module counts the process (10 s at
- * most); its probes, once a WATCH_ADD of ours returns (arming is serialized,
- * and a fault before it would never be seen).
- */
-static int wait_watched(struct mmlens_nl *nl, pid_t pid)
-{
-	struct mmlens_nl_err err;
-	struct stats st;
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (!get_stats(nl, pid, &st, &err))
-			return watch(nl, MMLENS_CMD_WATCH_ADD, pid, false, &err);
-		usleep(20000);
-	}
-	return -1;
-}
-
-/*
  * A fault_sprint that stays, watched by `mmlens --json watch` through a
  * receive buffer of rcvbuf bytes: once it has faulted all its pages, its
  * own count in *counted; returns the CLI's PID (its output in *out), or -1.
  */
-static pid_t watched_sprint(struct mmlens_nl *nl, const char *cli, int rcvbuf,
+static pid_t watched_sprint(const char *cli, int rcvbuf,
 			    struct sprinter *sp, uint64_t *counted, FILE **out)
 {
 	pid_t c;
@@ -1479,7 +1460,7 @@ static pid_t watched_sprint(struct mmlens_nl *nl, const char *cli, int rcvbuf,
 	if (sprinter_start(sp, SPRINT_PAGES, -1, true))
 		return -1;
 	c = cli_watch(cli, sp->pid, rcvbuf, out);
-	if (c < 0 || wait_watched(nl, sp->pid) || write(sp->go, "", 1) != 1)
+	if (c < 0 || mmt_wait_watched(sp->pid) || write(sp->go, "", 1) != 1)
 		return -1;
 	*counted = sprinter_counted(sp);
 	return c;
@@ -1506,7 +1487,7 @@ TEST_F_TIMEOUT(events, ctrl_c_takes_or_counts_every_event_produced_until_then, S
 		pid_t c;
 		FILE *f;
 
-		c = watched_sprint(&self->nl, cli, tiny ? 8192 : 16 << 20, &sp, &counted, &f);
+		c = watched_sprint(cli, tiny ? 8192 : 16 << 20, &sp, &counted, &f);
 		ASSERT_LT(0, c);
 		EXPECT_EQ(SPRINT_PAGES, counted);
 		ASSERT_EQ(0, kill(c, SIGINT));
@@ -1552,7 +1533,7 @@ TEST_F_TIMEOUT(events, unload_ends_the_stream_after_every_event_produced, SPRINT
 	if (mmt_module_path(path, sizeof(path)))
 		SKIP(return, "module path unknown (no mmlens_kmod= on the kernel command line)");
 	ASSERT_EQ(0, mmt_find_cli(cli, sizeof(cli)));
-	c = watched_sprint(&self->nl, cli, 16 << 20, &sp, &counted, &f);
+	c = watched_sprint(cli, 16 << 20, &sp, &counted, &f);
 	ASSERT_LT(0, c);
 	EXPECT_EQ(SPRINT_PAGES, counted);
 	mmlens_nl_close(&self->nl);

@@ -1370,3 +1370,40 @@ int mmt_flag_bit(const char *name, bool page_flags)
 			return b;
 	return -1;
 }
+
+int mmt_watched_within(pid_t pid, int tries)
+{
+	struct mmlens_nl_err err;
+	struct mmlens_nl nl;
+	struct nl_msg *msg;
+	int i, ret = -1;
+
+	if (mmlens_nl_open(&nl))
+		return -1;
+	for (i = 0; i < tries && ret; i++) {
+		msg = mmlens_nl_request(&nl, MMLENS_CMD_GET_STATS, 0);
+		if (!msg || nla_put_u32(msg, MMLENS_A_STATS_PID, pid))
+			break;
+		ret = mmlens_nl_transact(&nl, msg, NULL, NULL, &err);
+		if (ret)
+			usleep(20000);
+	}
+	mmlens_nl_close(&nl);
+	return ret;
+}
+
+int mmt_wait_watched(pid_t pid)
+{
+	struct mmlens_nl_err err;
+	struct mmlens_nl nl;
+	struct nl_msg *msg;
+	int ret;
+
+	if (mmt_watched_within(pid, 500) || mmlens_nl_open(&nl))
+		return -1;
+	msg = mmlens_nl_request(&nl, MMLENS_CMD_WATCH_ADD, 0);
+	ret = msg && !nla_put_u32(msg, MMLENS_A_WATCH_PID, pid) ?
+	      mmlens_nl_transact(&nl, msg, NULL, NULL, &err) : -1;
+	mmlens_nl_close(&nl);
+	return ret;
+}

@@ -263,6 +263,18 @@ int mmt_capture(char **out, size_t *len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The mmlens.ko the VM loaded (kernel command line mmlens_kmod=); 0 or -1. */
 int mmt_module_path(char *path, size_t size);
+/*
+ * Whether the module counts pid, some socket watching it, within tries
+ * GET_STATS 20 ms apart: 0 if so, else -1.
+ */
+int mmt_watched_within(pid_t pid, int tries);
+/*
+ * Waits (10 s at most) until another program's watch of pid is in place,
+ * its probes armed: the module counts pid, and then a WATCH_ADD of ours
+ * returned (arming is serialized, so the other's arming is over).  A fault
+ * of pid from then on is seen.  0 or -1.
+ */
+int mmt_wait_watched(pid_t pid);
 /* Pins the caller to one CPU (the first it may run on); 0 or -errno. */
 int mmt_pin_cpu(void);
 /* 4 or 5 by probing the address space, without mmlens (paging.h). */

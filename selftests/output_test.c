@@ -93,54 +93,6 @@ FIXTURE_TEARDOWN(output)
 		mmt_system("rm -rf %s", self->dir);
 }
 
-/* The module counts pid once a watch of it is in place: tries * 20 ms at most. */
-static int watched_within(pid_t pid, int tries)
-{
-	struct mmlens_nl_err err;
-	struct mmlens_nl nl;
-	struct nl_msg *msg;
-	int i, ret = -1;
-
-	if (mmlens_nl_open(&nl))
-		return -1;
-	for (i = 0; i < tries && ret; i++) {
-		msg = mmlens_nl_request(&nl, MMLENS_CMD_GET_STATS, 0);
-		if (!msg || nla_put_u32(msg, MMLENS_A_STATS_PID, pid))
-			break;
-		ret = mmlens_nl_transact(&nl, msg, NULL, NULL, &err);
-		if (ret)
-			usleep(20000);
-	}
-	mmlens_nl_close(&nl);
-	return ret;
-}
-
-/*
- * The CLI's watch of pid is in place, its probes armed: the module counts
- * pid, and a WATCH_ADD of ours returned (arming is serialized: the CLI's
- * own WATCH_ADD, which found pid alive, has armed them first).
- */
-static int wait_watched(pid_t pid)
-{
-	struct mmlens_nl_err err;
-	struct mmlens_nl nl;
-	struct nl_msg *msg;
-	int ret;
-
-	if (watched_within(pid, 500) || mmlens_nl_open(&nl))
-		return -1;
-	msg = mmlens_nl_request(&nl, MMLENS_CMD_WATCH_ADD, 0);
-	ret = msg && !nla_put_u32(msg, MMLENS_A_WATCH_PID, pid) ?
-	      mmlens_nl_transact(&nl, msg, NULL, NULL, &err) : -1;
-	mmlens_nl_close(&nl);
-	return ret;
-}
-
-static int wait_watched_once(pid_t pid)
-{
-	return watched_within(pid, 1);
-}
-
 /* A process that is no child of ours has gone: 60 s at most. */
 static int wait_gone(pid_t pid)
 {
@@ -406,12 +358,12 @@ TEST_F_TIMEOUT(output, watch_and_stats_o_write_to_the_file_only, 300)
 	 */
 	snprintf(path, sizeof(path), "%s/watch", self->dir);
 	/* The watches of stats ended with it: a watch found now is the CLI's. */
-	EXPECT_NE(0, wait_watched_once(t.pid));
+	EXPECT_NE(0, mmt_watched_within(t.pid, 1));
 	ASSERT_EQ(0, mmt_capture(&out, &len, "%s watch --json -o %s %d >%s/watch.out 2>&1 & echo $!",
 				 self->cli, path, t.pid, self->dir));
 	watcher = atoi(out);
 	free(out);
-	EXPECT_EQ(0, wait_watched(t.pid));
+	EXPECT_EQ(0, mmt_wait_watched(t.pid));
 	EXPECT_EQ(0, kill(t.pid, SIGTERM));
 	mmt_still_stop(&t);
 	EXPECT_EQ(0, wait_gone(watcher));
